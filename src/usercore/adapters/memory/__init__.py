@@ -1,0 +1,7 @@
+"""In-memory storage: real implementations of the repository ports, held to their contract."""
+
+from usercore.adapters.memory.sessions import InMemorySessionRepository
+from usercore.adapters.memory.store import InMemoryStore
+from usercore.adapters.memory.users import InMemoryUserRepository
+
+__all__ = ["InMemorySessionRepository", "InMemoryStore", "InMemoryUserRepository"]

@@ -1,0 +1,15 @@
+"""The composition root: builds services from settings, and the library's front door."""
+
+from usercore.container.core import Container, build_container
+from usercore.container.facade import UserCore, connect, resolve
+from usercore.container.storage import Storage, backend_for
+
+__all__ = [
+    "Container",
+    "Storage",
+    "UserCore",
+    "backend_for",
+    "build_container",
+    "connect",
+    "resolve",
+]

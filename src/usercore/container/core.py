@@ -1,0 +1,90 @@
+"""The composition root: the one place that knows which adapters are plugged in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import attrs
+from dependency_injector import containers, providers
+
+from usercore.adapters.argon2 import Argon2Parameters, Argon2PasswordHasher
+from usercore.adapters.system import SystemClock, Uuid7Factory
+from usercore.adapters.zxcvbn import common_passwords
+from usercore.config import Settings
+from usercore.container.storage import Storage, backend_for, open_storage
+from usercore.domain.passwords import PasswordPolicy
+from usercore.services.auth import AuthService
+from usercore.services.users import UserService
+
+
+def _argon2_hasher(
+    memory_kib: int, time_cost: int, parallelism: int, concurrency: int
+) -> Iterator[Argon2PasswordHasher]:
+    hasher = Argon2PasswordHasher(
+        Argon2Parameters(memory_cost_kib=memory_kib, time_cost=time_cost, parallelism=parallelism),
+        concurrency=concurrency or None,
+    )
+    try:
+        yield hasher
+    finally:
+        hasher.close()
+
+
+class Container(containers.DeclarativeContainer):
+    """Builds every usercore service from :class:`~usercore.config.Settings`.
+
+    Make one with :func:`build_container`, then ``await init_resources()``
+    before use and ``await shutdown_resources()`` after (or use
+    :func:`usercore.connect`, which does both).
+    """
+
+    config = providers.Configuration(strict=True)
+
+    clock = providers.Singleton(SystemClock)
+    ids = providers.Singleton(Uuid7Factory)
+    hasher = providers.Resource(
+        _argon2_hasher,
+        memory_kib=config.argon2_memory_kib,
+        time_cost=config.argon2_time_cost,
+        parallelism=config.argon2_parallelism,
+        concurrency=config.hash_concurrency,
+    )
+    password_policy = providers.Singleton(
+        PasswordPolicy,
+        min_length=config.password_min_length,
+        blocklist=providers.Callable(common_passwords),
+    )
+
+    storage: providers.Resource[Storage] = providers.Resource(
+        open_storage,
+        database_url=config.database_url,
+        pool_size=config.db_pool_size,
+        timeout_seconds=config.db_timeout_seconds,
+    )
+    user_repository = storage.provided.users
+    session_repository = storage.provided.sessions
+
+    user_service = providers.Singleton(
+        UserService,
+        users=user_repository,
+        hasher=hasher,
+        policy=password_policy,
+        clock=clock,
+        ids=ids,
+    )
+    auth_service = providers.Singleton(
+        AuthService, users=user_repository, hasher=hasher, clock=clock
+    )
+
+
+def build_container(settings: Settings | None = None) -> Container:
+    """A container configured from ``settings`` (default: the environment's).
+
+    Raises:
+        SettingsError: A setting is unusable; the message names it.
+    """
+    settings = settings if settings is not None else Settings.load()
+    backend_for(settings.database_url)  # fail on an unknown scheme now, not at first use
+    container = Container()
+    container.config.from_dict(attrs.asdict(settings, recurse=False))
+    return container

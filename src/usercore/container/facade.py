@@ -1,0 +1,72 @@
+"""The front door for library users: working services from a database URL."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
+from typing import TypeVar
+
+import attrs
+
+from usercore.config import Settings
+from usercore.container.core import Container, build_container
+from usercore.services.auth import AuthService
+from usercore.services.users import UserService
+
+T = TypeVar("T")
+
+
+@attrs.frozen
+class UserCore:
+    """The usercore services, wired to one storage backend.
+
+    Attributes:
+        users: Registration, reading, listing, updating and deleting users.
+        auth: Checking an email and password.
+        container: The dependency-injector container behind them, for
+            overriding providers in tests.
+    """
+
+    users: UserService
+    auth: AuthService
+    container: Container
+
+
+@asynccontextmanager
+async def connect(database_url: str | None = None, **settings: object) -> AsyncIterator[UserCore]:
+    """Open usercore on ``database_url``; storage is closed on exit.
+
+    Args:
+        database_url: ``memory://`` (no persistence), or another backend's URL;
+            defaults to ``USERCORE_DATABASE_URL``, then the embedded SQLite file.
+        **settings: Any other :class:`~usercore.config.Settings` field, e.g.
+            ``password_min_length=12``; env vars ``USERCORE_*`` fill the rest.
+
+    Raises:
+        SettingsError: A setting is unusable; the message names it.
+    """
+    container = build_container(Settings.load({"database_url": database_url, **settings}))
+    await _maybe_await(container.init_resources())
+    try:
+        yield UserCore(
+            users=await resolve(container.user_service()),
+            auth=await resolve(container.auth_service()),
+            container=container,
+        )
+    finally:
+        await _maybe_await(container.shutdown_resources())
+
+
+async def resolve(provided: T | Awaitable[T]) -> T:
+    """The value a provider gave: providers that depend on an async resource give awaitables."""
+    if inspect.isawaitable(provided):
+        return await provided
+    return provided
+
+
+async def _maybe_await(result: object) -> None:
+    # init_resources/shutdown_resources return an awaitable only when some
+    # resource is asynchronous.
+    if result is not None and hasattr(result, "__await__"):
+        await result

@@ -1,0 +1,80 @@
+"""Storage backends: which adapter serves a database URL, started and stopped as a resource."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
+from urllib.parse import urlsplit
+
+import attrs
+
+from usercore.adapters.memory import (
+    InMemorySessionRepository,
+    InMemoryStore,
+    InMemoryUserRepository,
+)
+from usercore.config import SettingsError
+from usercore.ports.sessions import SessionRepository
+from usercore.ports.users import UserRepository
+
+#: URL scheme -> backend name.
+BACKENDS = {
+    "memory": "memory",
+}
+
+
+@attrs.frozen
+class Storage:
+    """The repositories of one backend, sharing its connections."""
+
+    users: UserRepository
+    sessions: SessionRepository
+
+
+def backend_for(database_url: str) -> str:
+    """The backend that serves ``database_url``, chosen by its scheme.
+
+    Raises:
+        SettingsError: No backend knows the scheme.
+    """
+    scheme = urlsplit(database_url).scheme
+    try:
+        return BACKENDS[scheme]
+    except KeyError:
+        known = ", ".join(f"{name}://" for name in BACKENDS)
+        raise SettingsError(
+            "database_url", f"unsupported scheme {scheme!r}; use one of {known}"
+        ) from None
+
+
+@attrs.frozen
+class StorageOptions:
+    """What a backend needs to connect, from the settings."""
+
+    database_url: str
+    pool_size: int
+    timeout_seconds: float
+
+
+def _memory_storage(options: StorageOptions) -> AbstractAsyncContextManager[Storage]:
+    store = InMemoryStore()
+    return nullcontext(
+        Storage(users=InMemoryUserRepository(store), sessions=InMemorySessionRepository(store))
+    )
+
+
+_OPENERS: dict[str, Callable[[StorageOptions], AbstractAsyncContextManager[Storage]]] = {
+    "memory": _memory_storage,
+}
+
+
+async def open_storage(
+    database_url: str, pool_size: int, timeout_seconds: float
+) -> AsyncIterator[Storage]:
+    """Connect the backend that ``database_url`` names, for the container's lifetime.
+
+    Only the chosen backend's driver is imported, so drivers stay optional.
+    """
+    options = StorageOptions(database_url, pool_size, timeout_seconds)
+    async with _OPENERS[backend_for(database_url)](options) as storage:
+        yield storage

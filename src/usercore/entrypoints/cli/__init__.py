@@ -1,0 +1,1 @@
+"""The usercore command line."""

@@ -1,0 +1,16 @@
+"""Ports: the interfaces the usercore core needs from the outside world."""
+
+from usercore.ports.clock import Clock, IdFactory
+from usercore.ports.errors import StorageUnavailableError
+from usercore.ports.hashing import PasswordHasher
+from usercore.ports.sessions import SessionRepository
+from usercore.ports.users import UserRepository
+
+__all__ = [
+    "Clock",
+    "IdFactory",
+    "PasswordHasher",
+    "SessionRepository",
+    "StorageUnavailableError",
+    "UserRepository",
+]

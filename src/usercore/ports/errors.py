@@ -1,0 +1,19 @@
+"""Errors that any port may raise, whatever the technology behind it."""
+
+from __future__ import annotations
+
+from usercore.domain.errors import UserCoreError
+
+
+class StorageUnavailableError(UserCoreError):
+    """The storage backend could not be reached or did not answer in time.
+
+    Raised instead of any driver exception. The operation may or may not have
+    been applied when the connection broke mid-way; each single operation is
+    atomic, so it was applied whole or not at all.
+    """
+
+    def __init__(self, backend: str, reason: str = "storage is unavailable") -> None:
+        super().__init__(f"{backend}: {reason}")
+        self.backend = backend
+        self.reason = reason

@@ -1,0 +1,74 @@
+"""The UserRepository port: where user accounts are kept."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from usercore.domain.email import Email
+from usercore.domain.ids import UserId
+from usercore.domain.listing import Page, UserQuery
+from usercore.domain.user import User
+
+
+class UserRepository(Protocol):
+    """Stores users. Every method may raise ``StorageUnavailableError``.
+
+    Each method is atomic: it is applied whole or not at all, and concurrent
+    calls behave as if made one after another.
+    """
+
+    async def add(self, user: User) -> None:
+        """Store a new user.
+
+        Raises:
+            EmailTakenError: Another stored user has the same (normalised)
+                email. Enforced by the storage itself, so of N concurrent adds
+                with one email exactly one succeeds.
+        """
+        ...
+
+    async def get(self, user_id: UserId) -> User | None:
+        """The user with this id, or None when there is none."""
+        ...
+
+    async def get_by_email(self, email: Email) -> User | None:
+        """The user with this normalised email, or None when there is none."""
+        ...
+
+    async def update(self, user: User, *, expected_version: int) -> None:
+        """Replace the stored user by ``user``, if it is still at ``expected_version``.
+
+        Compare-and-set: of N concurrent updates from one version exactly one
+        succeeds. ``user.version`` is stored as given (normally one more).
+
+        Raises:
+            VersionConflictError: The stored user is at another version; nothing changed.
+            UserNotFoundError: No user has ``user.id``; nothing changed.
+            EmailTakenError: ``user.email`` belongs to another user; nothing changed.
+        """
+        ...
+
+    async def delete(self, user_id: UserId) -> bool:
+        """Delete the user and every session of theirs.
+
+        Returns:
+            True if the user existed.
+        """
+        ...
+
+    async def list(self, query: UserQuery) -> Page[User]:
+        """One page of users matching ``query``, in ascending id order.
+
+        Only users with an id greater than ``query.after`` are considered.
+        ``next_cursor`` is set when more matching users follow, and continuing
+        from it never repeats or skips a user that existed throughout.
+        """
+        ...
+
+    async def ping(self) -> None:
+        """Return when storage answers.
+
+        Raises:
+            StorageUnavailableError: It does not.
+        """
+        ...

@@ -1,0 +1,6 @@
+"""Use cases: the only thing entrypoints call."""
+
+from usercore.services.auth import AuthService
+from usercore.services.users import UserService
+
+__all__ = ["AuthService", "UserService"]

@@ -1,0 +1,77 @@
+"""Authentication: checking an email and password, at the same cost whatever the outcome."""
+
+from __future__ import annotations
+
+import secrets
+
+from usercore.domain.email import Email
+from usercore.domain.errors import (
+    InvalidCredentialsError,
+    ValidationError,
+    VersionConflictError,
+)
+from usercore.domain.passwords import PasswordHash, normalize_password
+from usercore.domain.user import User
+from usercore.ports.clock import Clock
+from usercore.ports.hashing import PasswordHasher
+from usercore.ports.users import UserRepository
+from usercore.services.passwords import verify_password
+
+
+class AuthService:
+    """Password authentication.
+
+    Unknown emails, wrong passwords and inactive users fail alike, after one
+    password verification each, so neither the answer nor its timing tells
+    which emails have accounts.
+    """
+
+    def __init__(self, *, users: UserRepository, hasher: PasswordHasher, clock: Clock) -> None:
+        self._users = users
+        self._hasher = hasher
+        self._clock = clock
+        self._dummy_hash: PasswordHash | None = None
+
+    async def authenticate(self, *, email: str, password: str) -> User:
+        """The active user with this email and password.
+
+        When the stored hash was made with other parameters than the hasher's
+        current ones, the password is re-hashed and stored (only ever after a
+        successful check).
+
+        Raises:
+            InvalidCredentialsError: Unknown email, wrong password or inactive user.
+            ValidationError: The password is longer than any account can have.
+        """
+        try:
+            user = await self._users.get_by_email(Email.parse(email))
+        except ValidationError:
+            user = None
+        if user is None:
+            await verify_password(self._hasher, await self._dummy(), password)
+            raise InvalidCredentialsError
+        if not await verify_password(self._hasher, user.password_hash, password) or not (
+            user.is_active
+        ):
+            raise InvalidCredentialsError
+        if self._hasher.needs_rehash(user.password_hash):
+            user = await self._rehash(user, password)
+        return user
+
+    async def _rehash(self, user: User, password: str) -> User:
+        rehashed = user.with_rehashed_password(
+            await self._hasher.hash(normalize_password(password)), now=self._clock.now()
+        )
+        try:
+            await self._users.update(rehashed, expected_version=user.version)
+        except VersionConflictError:
+            # Someone changed the user meanwhile; the next login rehashes.
+            return user
+        return rehashed
+
+    async def _dummy(self) -> PasswordHash:
+        # A hash of a password nobody knows, made with the current parameters,
+        # so verifying against it costs what a real verification costs.
+        if self._dummy_hash is None:
+            self._dummy_hash = await self._hasher.hash(secrets.token_urlsafe(32))
+        return self._dummy_hash
