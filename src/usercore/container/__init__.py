@@ -2,7 +2,7 @@
 
 from usercore.container.core import Container, build_container
 from usercore.container.facade import UserCore, connect, resolve
-from usercore.container.storage import Storage, backend_for
+from usercore.container.storage import Storage, backend_for, migrate_storage
 
 __all__ = [
     "Container",
@@ -11,5 +11,6 @@ __all__ = [
     "backend_for",
     "build_container",
     "connect",
+    "migrate_storage",
     "resolve",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, nullcontext
 from urllib.parse import urlsplit
 
@@ -63,8 +63,15 @@ def _memory_storage(options: StorageOptions) -> AbstractAsyncContextManager[Stor
     )
 
 
+async def _no_schema(options: StorageOptions) -> None:
+    return None
+
+
 _OPENERS: dict[str, Callable[[StorageOptions], AbstractAsyncContextManager[Storage]]] = {
     "memory": _memory_storage,
+}
+_MIGRATORS: dict[str, Callable[[StorageOptions], Awaitable[None]]] = {
+    "memory": _no_schema,
 }
 
 
@@ -78,3 +85,12 @@ async def open_storage(
     options = StorageOptions(database_url, pool_size, timeout_seconds)
     async with _OPENERS[backend_for(database_url)](options) as storage:
         yield storage
+
+
+async def migrate_storage(database_url: str, pool_size: int, timeout_seconds: float) -> None:
+    """Bring the schema (tables, indexes) of the backend at ``database_url`` up to date.
+
+    Idempotent: running it on an up-to-date schema changes nothing.
+    """
+    options = StorageOptions(database_url, pool_size, timeout_seconds)
+    await _MIGRATORS[backend_for(database_url)](options)

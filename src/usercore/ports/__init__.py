@@ -1,7 +1,7 @@
 """Ports: the interfaces the usercore core needs from the outside world."""
 
 from usercore.ports.clock import Clock, IdFactory
-from usercore.ports.errors import StorageUnavailableError
+from usercore.ports.errors import SchemaOutOfDateError, StorageUnavailableError
 from usercore.ports.hashing import PasswordHasher
 from usercore.ports.sessions import SessionRepository
 from usercore.ports.users import UserRepository
@@ -10,6 +10,7 @@ __all__ = [
     "Clock",
     "IdFactory",
     "PasswordHasher",
+    "SchemaOutOfDateError",
     "SessionRepository",
     "StorageUnavailableError",
     "UserRepository",

@@ -17,3 +17,17 @@ class StorageUnavailableError(UserCoreError):
         super().__init__(f"{backend}: {reason}")
         self.backend = backend
         self.reason = reason
+
+
+class SchemaOutOfDateError(UserCoreError):
+    """The storage schema is behind what this version of usercore needs.
+
+    The message names the command that fixes it, ``usercore migrate``.
+    """
+
+    def __init__(self, backend: str, detail: str = "") -> None:
+        suffix = f" ({detail})" if detail else ""
+        super().__init__(
+            f"{backend}: the storage schema is out of date{suffix}; run `usercore migrate`"
+        )
+        self.backend = backend
