@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, nullcontext
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import attrs
@@ -17,9 +18,15 @@ from usercore.config import SettingsError
 from usercore.ports.sessions import SessionRepository
 from usercore.ports.users import UserRepository
 
+if TYPE_CHECKING:
+    # Only for annotations: pymongo is an optional extra, imported when used.
+    from pymongo import AsyncMongoClient
+
 #: URL scheme -> backend name.
 BACKENDS = {
     "memory": "memory",
+    "mongodb": "mongo",
+    "mongodb+srv": "mongo",
 }
 
 
@@ -67,11 +74,55 @@ async def _no_schema(options: StorageOptions) -> None:
     return None
 
 
+def _mongo_client(options: StorageOptions) -> AsyncMongoClient[dict[str, Any]]:
+    from usercore.adapters.mongo import mongo_client
+
+    try:
+        return mongo_client(
+            options.database_url,
+            timeout_seconds=options.timeout_seconds,
+            pool_size=options.pool_size,
+        )
+    except ValueError as exc:
+        raise SettingsError("database_url", str(exc)) from None
+
+
+@asynccontextmanager
+async def _mongo_storage(options: StorageOptions) -> AsyncIterator[Storage]:
+    from usercore.adapters.mongo import (
+        MongoSessionRepository,
+        MongoStore,
+        MongoUserRepository,
+        default_database,
+    )
+
+    client = _mongo_client(options)
+    # No I/O until first use: an unreachable server surfaces as
+    # StorageUnavailableError on each call, never here at start-up.
+    store = MongoStore(default_database(client))
+    try:
+        yield Storage(users=MongoUserRepository(store), sessions=MongoSessionRepository(store))
+    finally:
+        await client.close()
+
+
+async def _mongo_schema(options: StorageOptions) -> None:
+    from usercore.adapters.mongo import create_indexes, default_database
+
+    client = _mongo_client(options)
+    try:
+        await create_indexes(default_database(client))
+    finally:
+        await client.close()
+
+
 _OPENERS: dict[str, Callable[[StorageOptions], AbstractAsyncContextManager[Storage]]] = {
     "memory": _memory_storage,
+    "mongo": _mongo_storage,
 }
 _MIGRATORS: dict[str, Callable[[StorageOptions], Awaitable[None]]] = {
     "memory": _no_schema,
+    "mongo": _mongo_schema,
 }
 
 

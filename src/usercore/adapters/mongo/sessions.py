@@ -1,0 +1,116 @@
+"""MongoSessionRepository: the SessionRepository port on MongoDB, one collection of sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pymongo import ASCENDING
+from pymongo.errors import DuplicateKeyError
+
+from usercore.adapters.mongo.documents import (
+    session_from_document,
+    session_to_document,
+    user_key,
+)
+from usercore.adapters.mongo.errors import translated
+from usercore.adapters.mongo.store import MongoStore
+from usercore.domain.errors import UserNotFoundError
+from usercore.domain.ids import UserId
+from usercore.domain.sessions import Session
+from usercore.domain.timestamps import utc_millis
+from usercore.ports.sessions import SessionRepository
+
+
+class MongoSessionRepository(SessionRepository):
+    """Sessions as documents keyed by the session id, indexed by user and expiry.
+
+    A TTL index on ``expires_at`` lets the server purge expired sessions by
+    itself (its monitor runs about once a minute), so ``delete_expired``
+    counts only those the server has not purged yet.
+
+    Sessions whose user is gone (left behind when a user deletion broke off
+    half-way, see ``MongoUserRepository``) are treated as absent by every
+    method: each checks that the user exists, one extra indexed read.
+    """
+
+    def __init__(self, store: MongoStore) -> None:
+        self._store = store
+
+    async def add(self, session: Session) -> None:  # noqa: D102 - documented by the port
+        with translated():
+            await self._store.ready()
+            if not await self._store.user_exists(session.user_id):
+                raise UserNotFoundError(session.user_id.value)
+            try:
+                await self._store.sessions.insert_one(session_to_document(session))
+            except DuplicateKeyError as exc:
+                raise ValueError(f"session {session.id} is already stored") from exc
+
+    async def get(self, session_id: str) -> Session | None:  # noqa: D102
+        with translated():
+            await self._store.ready()
+            found = await self._store.sessions.find_one({"_id": session_id})
+            if found is None:
+                return None
+            session = session_from_document(found)
+            if not await self._store.user_exists(session.user_id):
+                return None
+        return session
+
+    async def rotate(self, current: Session, rotated: Session) -> bool:  # noqa: D102
+        document = session_to_document(rotated)
+        del document["_id"]
+        with translated():
+            await self._store.ready()
+            if not await self._store.user_exists(current.user_id):
+                return False
+            result = await self._store.sessions.update_one(
+                {
+                    "_id": current.id,
+                    "token_hash": current.token_hash,
+                    "generation": current.generation,
+                    "revoked_at": None,
+                },
+                {"$set": document},
+            )
+        return result.matched_count == 1
+
+    async def revoke(self, session_id: str, *, now: datetime) -> bool:  # noqa: D102
+        session = await self.get(session_id)
+        if session is None:
+            return False
+        with translated():
+            result = await self._store.sessions.update_one(
+                {"_id": session_id, "revoked_at": None}, {"$set": {"revoked_at": utc_millis(now)}}
+            )
+        return result.matched_count == 1
+
+    async def revoke_all(self, user_id: UserId, *, now: datetime) -> int:  # noqa: D102
+        with translated():
+            await self._store.ready()
+            if not await self._store.user_exists(user_id):
+                return 0
+            result = await self._store.sessions.update_many(
+                {"user_id": user_key(user_id), "revoked_at": None},
+                {"$set": {"revoked_at": utc_millis(now)}},
+            )
+        return result.matched_count
+
+    async def list_for_user(self, user_id: UserId) -> list[Session]:  # noqa: D102
+        with translated():
+            await self._store.ready()
+            if not await self._store.user_exists(user_id):
+                return []
+            cursor = self._store.sessions.find({"user_id": user_key(user_id)}).sort(
+                [("created_at", ASCENDING), ("_id", ASCENDING)]
+            )
+            documents = await cursor.to_list(None)
+        return [session_from_document(document) for document in documents]
+
+    async def delete_expired(self, *, now: datetime) -> int:  # noqa: D102
+        with translated():
+            await self._store.ready()
+            result = await self._store.sessions.delete_many(
+                {"expires_at": {"$lte": utc_millis(now)}}
+            )
+        return result.deleted_count

@@ -1,0 +1,114 @@
+"""MongoUserRepository: the UserRepository port on MongoDB, one atomic document write per change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.errors import DuplicateKeyError
+
+from usercore.adapters.mongo.documents import (
+    prefix_range,
+    user_from_document,
+    user_key,
+    user_to_document,
+)
+from usercore.adapters.mongo.errors import is_email_violation, translated
+from usercore.adapters.mongo.store import MongoStore
+from usercore.domain.email import Email
+from usercore.domain.errors import EmailTakenError, UserNotFoundError, VersionConflictError
+from usercore.domain.ids import UserId
+from usercore.domain.listing import Page, UserQuery, user_page
+from usercore.domain.user import User
+from usercore.ports.users import UserRepository
+
+
+class MongoUserRepository(UserRepository):
+    """Users as documents keyed by their UUID, the normalised email under a unique index.
+
+    Every change is one single-document operation, so nothing needs
+    multi-document transactions or a replica set: updates are
+    compare-and-set on ``_id`` and ``version``, and the unique index decides
+    between concurrent registrations of one email.
+
+    Deleting a user takes two operations: the user document first, then
+    their sessions. A crash (or a lost connection) between the two leaves the
+    sessions behind without their user. Such orphans are inert: every session
+    read (``MongoSessionRepository.get``, ``list_for_user``, ``rotate``,
+    ``revoke``, ``revoke_all``) first checks that the user exists and treats
+    them as absent; the TTL index purges them when they expire, and deleting
+    the same user id again removes them at once.
+    """
+
+    def __init__(self, store: MongoStore) -> None:
+        self._store = store
+
+    async def add(self, user: User) -> None:  # noqa: D102 - documented by the port
+        with translated():
+            await self._store.ready()
+            try:
+                await self._store.users.insert_one(user_to_document(user))
+            except DuplicateKeyError as exc:
+                if is_email_violation(exc):
+                    raise EmailTakenError(user.email.value) from exc
+                raise ValueError(f"user {user.id} is already stored") from exc
+
+    async def get(self, user_id: UserId) -> User | None:  # noqa: D102
+        with translated():
+            await self._store.ready()
+            found = await self._store.users.find_one({"_id": user_key(user_id)})
+        return None if found is None else user_from_document(found)
+
+    async def get_by_email(self, email: Email) -> User | None:  # noqa: D102
+        with translated():
+            await self._store.ready()
+            found = await self._store.users.find_one({"email": email.value})
+        return None if found is None else user_from_document(found)
+
+    async def update(self, user: User, *, expected_version: int) -> None:  # noqa: D102
+        document = user_to_document(user)
+        key = document.pop("_id")
+        with translated():
+            await self._store.ready()
+            try:
+                result = await self._store.users.update_one(
+                    {"_id": key, "version": expected_version}, {"$set": document}
+                )
+            except DuplicateKeyError as exc:
+                raise EmailTakenError(user.email.value) from exc
+            if result.matched_count:
+                return
+            exists = await self._store.user_exists(user.id)
+        if not exists:
+            raise UserNotFoundError(user.id.value)
+        raise VersionConflictError(user.id.value, expected_version)
+
+    async def delete(self, user_id: UserId) -> bool:  # noqa: D102
+        key = user_key(user_id)
+        with translated():
+            await self._store.ready()
+            result = await self._store.users.delete_one({"_id": key})
+            # Also when the user was already gone: clears sessions orphaned by
+            # an earlier delete that broke off between the two operations.
+            await self._store.sessions.delete_many({"user_id": key})
+        return result.deleted_count == 1
+
+    async def list(self, query: UserQuery) -> Page[User]:  # noqa: D102
+        criteria: dict[str, Any] = {}
+        if query.after is not None:
+            criteria["_id"] = {"$gt": user_key(query.after)}
+        if query.email_prefix:
+            criteria["email"] = prefix_range(query.email_prefix)
+        if query.role is not None:
+            criteria["roles"] = query.role.name
+        if query.is_active is not None:
+            criteria["is_active"] = query.is_active
+        with translated():
+            await self._store.ready()
+            cursor = self._store.users.find(criteria).sort("_id", ASCENDING).limit(query.limit + 1)
+            documents = await cursor.to_list(None)
+        return user_page([user_from_document(document) for document in documents], query.limit)
+
+    async def ping(self) -> None:  # noqa: D102
+        with translated():
+            await self._store.database.command("ping")
