@@ -1,0 +1,25 @@
+"""The usercore test kit: strategies, test doubles, contract suites and the state machine.
+
+Adapter authors prove their adapter behaves like ours by subclassing
+:class:`UserRepositoryContract`, :class:`SessionRepositoryContract` and
+:class:`UserLifecycleMachine` once each. Needs the ``testing`` extra
+(hypothesis, pytest, pytest-asyncio).
+"""
+
+from usercore.testing.contract import (
+    RecordFactory,
+    Repositories,
+    SessionRepositoryContract,
+    UserRepositoryContract,
+)
+from usercore.testing.doubles import FastTestHasher, ManualClock, SequentialIds
+
+__all__ = [
+    "FastTestHasher",
+    "ManualClock",
+    "RecordFactory",
+    "Repositories",
+    "SequentialIds",
+    "SessionRepositoryContract",
+    "UserRepositoryContract",
+]

@@ -1,0 +1,13 @@
+"""The repository contract suites: subclass them once per backend."""
+
+from usercore.testing.contract.base import EPOCH, RecordFactory, Repositories
+from usercore.testing.contract.sessions import SessionRepositoryContract
+from usercore.testing.contract.users import UserRepositoryContract
+
+__all__ = [
+    "EPOCH",
+    "RecordFactory",
+    "Repositories",
+    "SessionRepositoryContract",
+    "UserRepositoryContract",
+]

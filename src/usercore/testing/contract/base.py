@@ -1,0 +1,72 @@
+"""What a backend hands the contract suites: its two repositories over empty storage."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import attrs
+
+from usercore.domain.email import Email
+from usercore.domain.ids import UserId
+from usercore.domain.passwords import PasswordHash
+from usercore.domain.roles import Role
+from usercore.domain.sessions import Session
+from usercore.domain.user import User
+from usercore.ports.sessions import SessionRepository
+from usercore.ports.users import UserRepository
+from usercore.testing.doubles import ManualClock, SequentialIds
+
+#: A fixed moment the contract suites build their records around.
+EPOCH = datetime(2026, 3, 1, 12, 0, 0, 123000, tzinfo=UTC)
+
+
+@attrs.frozen
+class Repositories:
+    """The repositories of one backend, sharing its storage."""
+
+    users: UserRepository
+    sessions: SessionRepository
+
+
+class RecordFactory:
+    """Makes valid users and sessions with fresh ids, for the contract suites."""
+
+    def __init__(self) -> None:
+        self.clock = ManualClock(EPOCH)
+        self._ids = SequentialIds(self.clock)
+        self._serial = 0
+
+    def user(
+        self,
+        *,
+        email: str | None = None,
+        name: str = "",
+        roles: frozenset[Role] = frozenset({Role.USER}),
+        is_active: bool = True,
+    ) -> User:
+        """A version-1 user; ``email`` defaults to a unique address."""
+        self._serial += 1
+        self.clock.advance(0.001)
+        user = User.create(
+            id=UserId(self._ids.new_id()),
+            email=Email.parse(email or f"user{self._serial:05d}@example.com"),
+            password_hash=PasswordHash(f"$test$hash{self._serial}"),
+            now=self.clock.now(),
+            name=name,
+            roles=roles,
+        )
+        if not is_active:
+            user = user.with_admin_changes(now=self.clock.now(), is_active=False)
+        return user
+
+    def session(self, user: User, *, token_hash: str = "", ttl_seconds: float = 3600) -> Session:
+        """A new live session of ``user``."""
+        self.clock.advance(0.001)
+        now = self.clock.now()
+        return Session.start(
+            id=self._ids.new_id(),
+            user_id=user.id,
+            token_hash=token_hash or f"hash-{self._ids.new_id()}",
+            now=now,
+            expires_at=now + timedelta(seconds=ttl_seconds),
+        )

@@ -1,0 +1,47 @@
+"""The contract suites and the state machine on the in-memory adapters."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+import pytest
+
+from usercore.adapters.memory import (
+    InMemorySessionRepository,
+    InMemoryStore,
+    InMemoryUserRepository,
+)
+from usercore.testing import Repositories, SessionRepositoryContract, UserRepositoryContract
+from usercore.testing.machine import UserLifecycleMachine
+
+
+@asynccontextmanager
+async def memory_repositories() -> AsyncIterator[Repositories]:
+    store = InMemoryStore()
+    yield Repositories(
+        users=InMemoryUserRepository(store), sessions=InMemorySessionRepository(store)
+    )
+
+
+class MemoryBackend:
+    @pytest.fixture
+    async def repositories(self) -> AsyncIterator[Repositories]:
+        async with memory_repositories() as repositories:
+            yield repositories
+
+
+class TestMemoryUsers(MemoryBackend, UserRepositoryContract):
+    pass
+
+
+class TestMemorySessions(MemoryBackend, SessionRepositoryContract):
+    pass
+
+
+class MemoryMachine(UserLifecycleMachine):
+    def open_repositories(self) -> AbstractAsyncContextManager[Repositories]:
+        return memory_repositories()
+
+
+TestMemoryMachine = MemoryMachine.TestCase
