@@ -2,6 +2,7 @@
 
 from usercore.container.core import Container, build_container
 from usercore.container.facade import UserCore, connect, resolve
+from usercore.container.keys import rotate_signing_keys
 from usercore.container.storage import Storage, backend_for, migrate_storage
 
 __all__ = [
@@ -13,4 +14,5 @@ __all__ = [
     "connect",
     "migrate_storage",
     "resolve",
+    "rotate_signing_keys",
 ]

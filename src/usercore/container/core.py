@@ -8,12 +8,15 @@ import attrs
 from dependency_injector import containers, providers
 
 from usercore.adapters.argon2 import Argon2Parameters, Argon2PasswordHasher
+from usercore.adapters.jwt import JwtAccessTokenSigner, JwtAccessTokenVerifier
 from usercore.adapters.system import SystemClock, Uuid7Factory
 from usercore.adapters.zxcvbn import common_passwords
 from usercore.config import Settings
+from usercore.container.keys import open_signing_keys
 from usercore.container.storage import Storage, backend_for, open_storage
 from usercore.domain.passwords import PasswordPolicy
 from usercore.services.auth import AuthService
+from usercore.services.tokens import TokenService
 from usercore.services.users import UserService
 
 
@@ -74,6 +77,31 @@ class Container(containers.DeclarativeContainer):
     )
     auth_service = providers.Singleton(
         AuthService, users=user_repository, hasher=hasher, clock=clock
+    )
+
+    # Tokens. The keys are a resource so that init_resources() reads (or, on
+    # first start, creates) them at start-up rather than on the first request.
+    signing_keys = providers.Resource(
+        open_signing_keys, signing_key_file=config.signing_key_file, data_dir=config.data_dir
+    )
+    access_token_signer = providers.Singleton(
+        JwtAccessTokenSigner, keys=signing_keys, issuer=config.issuer, audience=config.audience
+    )
+    access_token_verifier = providers.Singleton(
+        JwtAccessTokenVerifier, keys=signing_keys, issuer=config.issuer, audience=config.audience
+    )
+    token_service = providers.Singleton(
+        TokenService,
+        users=user_repository,
+        sessions=session_repository,
+        auth=auth_service,
+        signer=access_token_signer,
+        verifier=access_token_verifier,
+        public_keys=signing_keys,
+        clock=clock,
+        ids=ids,
+        access_token_ttl_seconds=config.access_token_ttl_seconds,
+        refresh_token_ttl_seconds=config.refresh_token_ttl_seconds,
     )
 
 

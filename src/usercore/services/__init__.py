@@ -1,6 +1,7 @@
 """Use cases: the only thing entrypoints call."""
 
 from usercore.services.auth import AuthService
+from usercore.services.tokens import TokenPair, TokenService
 from usercore.services.users import UserService
 
-__all__ = ["AuthService", "UserService"]
+__all__ = ["AuthService", "TokenPair", "TokenService", "UserService"]

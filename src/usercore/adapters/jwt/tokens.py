@@ -1,0 +1,151 @@
+"""Access tokens as JWTs (RFC 9068 profile) signed with EdDSA, via PyJWT.
+
+The token's header carries ``typ: at+jwt``, ``alg: EdDSA`` and the signing
+key's ``kid``; its claims ``iss``, ``aud``, ``sub`` (the user id), ``iat``,
+``exp``, ``jti`` and ``roles`` (sorted role names).
+
+``iat`` is a NumericDate with a millisecond fraction (RFC 7519 §2 allows
+non-integer values), e.g. ``1764057600.123``: the user's
+``sessions_valid_after`` has millisecond precision, so a token issued in the
+same second but after a password change stays valid, and one issued before
+it is void. ``exp`` is a whole number of seconds.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+
+from usercore.adapters.jwt.keys import ALGORITHM, KeyRing
+from usercore.domain.errors import InvalidTokenError, ValidationError
+from usercore.domain.ids import UserId
+from usercore.domain.timestamps import utc_millis
+from usercore.ports.tokens import AccessClaims, AccessTokenSigner, AccessTokenVerifier
+
+#: The JWT ``typ`` of access tokens (RFC 9068 §2.1).
+ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 - a media type, not a secret
+_ACCEPTED_TYPES = frozenset({ACCESS_TOKEN_TYPE, "application/at+jwt"})
+#: Longer tokens are refused before any parsing; ours are a few hundred bytes.
+MAX_TOKEN_LENGTH = 8192
+#: How far in the future ``iat`` may be, for servers whose clocks disagree slightly.
+CLOCK_SKEW = timedelta(seconds=30)
+_REQUIRED_CLAIMS = ["iss", "aud", "sub", "iat", "exp", "jti"]
+
+
+def _numeric_date(moment: datetime) -> float:
+    millis = round(moment.timestamp() * 1000)
+    return millis / 1000
+
+
+def _from_numeric_date(value: object) -> datetime:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidTokenError
+    try:
+        return utc_millis(datetime.fromtimestamp(round(value * 1000) / 1000, UTC))
+    except (OverflowError, OSError, ValueError):
+        raise InvalidTokenError from None
+
+
+class JwtAccessTokenSigner(AccessTokenSigner):
+    """Signs access tokens with the ring's newest key."""
+
+    def __init__(self, keys: KeyRing, *, issuer: str, audience: str) -> None:
+        self._keys = keys
+        self._issuer = issuer
+        self._audience = audience
+
+    def sign(self, claims: AccessClaims) -> str:  # noqa: D102 - documented by the port
+        key = self._keys.signing_key
+        payload = {
+            "iss": self._issuer,
+            "aud": self._audience,
+            "sub": claims.subject.value,
+            "iat": _numeric_date(claims.issued_at),
+            "exp": math.floor(claims.expires_at.timestamp()),
+            "jti": claims.token_id,
+            "roles": list(claims.roles),
+        }
+        headers = {"kid": key.kid, "typ": ACCESS_TOKEN_TYPE}
+        return jwt.encode(payload, key.private_key, algorithm=ALGORITHM, headers=headers)
+
+
+class JwtAccessTokenVerifier(AccessTokenVerifier):
+    """Verifies access tokens against our own keys only.
+
+    The algorithm is pinned to EdDSA; the key is picked by ``kid`` among the
+    ring's keys and nowhere else: ``jku``, ``x5u``, ``jwk`` and ``x5c``
+    headers are ignored, so a token can't bring its own key. Times are checked
+    against the ``now`` given, from the injected clock.
+    """
+
+    def __init__(self, keys: KeyRing, *, issuer: str, audience: str) -> None:
+        self._keys = keys
+        self._issuer = issuer
+        self._audience = audience
+
+    def verify(self, token: str, *, now: datetime) -> AccessClaims:  # noqa: D102
+        if len(token) > MAX_TOKEN_LENGTH:
+            raise InvalidTokenError
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise InvalidTokenError from None
+        kid, typ = header.get("kid"), header.get("typ")
+        if (
+            header.get("alg") != ALGORITHM
+            or not isinstance(typ, str)
+            or typ.lower() not in _ACCEPTED_TYPES
+            or not isinstance(kid, str)
+            or "crit" in header  # no extension is understood, so none may be critical
+        ):
+            raise InvalidTokenError
+        public_key = self._keys.public_key(kid)
+        if public_key is None:
+            raise InvalidTokenError
+        try:
+            payload: dict[str, Any] = jwt.decode(
+                token,
+                public_key,
+                algorithms=[ALGORITHM],
+                issuer=self._issuer,
+                audience=self._audience,
+                options={
+                    "require": _REQUIRED_CLAIMS,
+                    # Times are checked below against the injected clock.
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "verify_nbf": False,
+                },
+            )
+        except jwt.PyJWTError:
+            raise InvalidTokenError from None
+        return _claims(payload, now)
+
+
+def _claims(payload: dict[str, Any], now: datetime) -> AccessClaims:
+    issued_at = _from_numeric_date(payload["iat"])
+    expires_at = _from_numeric_date(payload["exp"])
+    if not now < expires_at or issued_at > now + CLOCK_SKEW:
+        raise InvalidTokenError
+    sub, jti, roles = payload["sub"], payload["jti"], payload.get("roles", [])
+    if not (
+        isinstance(sub, str)
+        and isinstance(jti, str)
+        and isinstance(roles, list)
+        and all(isinstance(role, str) for role in roles)
+    ):
+        raise InvalidTokenError
+    try:
+        subject = UserId.parse(sub)
+    except ValidationError:
+        raise InvalidTokenError from None
+    return AccessClaims(
+        subject=subject,
+        roles=roles,
+        issued_at=issued_at,
+        expires_at=expires_at,
+        token_id=jti,
+    )

@@ -1,0 +1,314 @@
+"""The JWT access-token adapter: what it signs, and every token it must refuse."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from joserfc import jwt as jose_jwt
+from joserfc.jwk import KeySet
+
+from usercore.adapters.jwt import JwtAccessTokenSigner, JwtAccessTokenVerifier, KeyRing, SigningKey
+from usercore.domain.errors import InvalidTokenError
+from usercore.domain.ids import UserId
+from usercore.ports.tokens import AccessClaims
+
+NOW = datetime(2026, 3, 1, 12, 0, 0, 250_000, tzinfo=UTC)
+USER = UserId("0193a000-0000-7000-8000-0000000000aa")
+ISSUER, AUDIENCE = "https://auth.example.com", "example-api"
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _segment(document: dict[str, Any]) -> str:
+    return _b64(json.dumps(document).encode())
+
+
+def _claims(**changes: Any) -> AccessClaims:
+    values: dict[str, Any] = {
+        "subject": USER,
+        "roles": ["user", "admin"],
+        "issued_at": NOW,
+        "expires_at": NOW + timedelta(seconds=900),
+        "token_id": "jti-1",
+    }
+    return AccessClaims(**{**values, **changes})
+
+
+@pytest.fixture
+def key() -> SigningKey:
+    return SigningKey.generate(now=NOW)
+
+
+@pytest.fixture
+def ring(key: SigningKey) -> KeyRing:
+    return KeyRing([key])
+
+
+@pytest.fixture
+def signer(ring: KeyRing) -> JwtAccessTokenSigner:
+    return JwtAccessTokenSigner(ring, issuer=ISSUER, audience=AUDIENCE)
+
+
+@pytest.fixture
+def verifier(ring: KeyRing) -> JwtAccessTokenVerifier:
+    return JwtAccessTokenVerifier(ring, issuer=ISSUER, audience=AUDIENCE)
+
+
+def _payload(**changes: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": USER.value,
+        "iat": NOW.timestamp(),
+        "exp": int((NOW + timedelta(seconds=900)).timestamp()),
+        "jti": "jti-1",
+        "roles": ["user"],
+    }
+    payload.update(changes)
+    return {name: value for name, value in payload.items() if value is not None}
+
+
+def _sign(key: SigningKey, payload: dict[str, Any], **header: Any) -> str:
+    headers = {"kid": key.kid, "typ": "at+jwt", **header}
+    return jwt.encode(payload, key.private_key, algorithm="EdDSA", headers=headers)
+
+
+def test_signs_the_documented_header_and_claims(
+    signer: JwtAccessTokenSigner, key: SigningKey
+) -> None:
+    token = signer.sign(_claims())
+
+    header = jwt.get_unverified_header(token)
+    payload = jwt.decode(token, options={"verify_signature": False})
+    assert header == {"alg": "EdDSA", "kid": key.kid, "typ": "at+jwt"}
+    assert payload == {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": USER.value,
+        "iat": 1772366400.25,
+        "exp": 1772367300,
+        "jti": "jti-1",
+        "roles": ["admin", "user"],
+    }
+
+
+def test_round_trips_claims_with_millisecond_issued_at(
+    signer: JwtAccessTokenSigner, verifier: JwtAccessTokenVerifier
+) -> None:
+    # exp is whole seconds (rounded down); iat keeps its milliseconds.
+    claims = _claims(
+        issued_at=NOW + timedelta(milliseconds=7),
+        expires_at=datetime(2026, 3, 1, 12, 15, tzinfo=UTC),
+    )
+    assert verifier.verify(signer.sign(claims), now=NOW + timedelta(seconds=1)) == claims
+
+
+# RFC 9864 prefers the fully specified "Ed25519" over "EdDSA"; we still sign
+# with "EdDSA", which far more verifiers understand today.
+@pytest.mark.filterwarnings("ignore:EdDSA is deprecated")
+def test_an_independent_jose_library_verifies_with_only_the_jwks(
+    signer: JwtAccessTokenSigner, ring: KeyRing
+) -> None:
+    token = signer.sign(_claims())
+    published = json.loads(json.dumps(ring.jwks()))  # exactly what goes over the wire
+
+    decoded = jose_jwt.decode(token, KeySet.import_key_set(published), algorithms=["EdDSA"])
+
+    assert decoded.header["typ"] == "at+jwt"
+    assert decoded.claims["sub"] == USER.value
+    assert decoded.claims["roles"] == ["admin", "user"]
+
+
+def test_jwks_holds_no_private_parts(ring: KeyRing) -> None:
+    published = ring.jwks()
+    assert published == {"keys": [ring.signing_key.public_jwk()]}
+    for jwk in published["keys"]:  # type: ignore[attr-defined]
+        assert set(jwk) == {"kty", "crv", "x", "kid", "alg", "use"}
+
+
+def test_expires_at_exp_by_the_given_clock(
+    signer: JwtAccessTokenSigner, verifier: JwtAccessTokenVerifier
+) -> None:
+    token = signer.sign(_claims())
+    expiry = datetime(2026, 3, 1, 12, 15, tzinfo=UTC)
+
+    assert verifier.verify(token, now=expiry - timedelta(milliseconds=1)).token_id == "jti-1"
+    with pytest.raises(InvalidTokenError):
+        verifier.verify(token, now=expiry)
+
+
+def test_refuses_a_token_issued_in_the_future(
+    signer: JwtAccessTokenSigner, verifier: JwtAccessTokenVerifier
+) -> None:
+    token = signer.sign(_claims(issued_at=NOW + timedelta(minutes=5)))
+    with pytest.raises(InvalidTokenError):
+        verifier.verify(token, now=NOW)
+
+
+def test_refuses_alg_none(verifier: JwtAccessTokenVerifier, key: SigningKey) -> None:
+    header = {"alg": "none", "typ": "at+jwt", "kid": key.kid}
+    token = f"{_segment(header)}.{_segment(_payload())}."
+    with pytest.raises(InvalidTokenError):
+        verifier.verify(token, now=NOW)
+
+
+@pytest.mark.parametrize("encoding", ["pem", "raw", "jwk_x"])
+def test_refuses_hs256_forged_with_the_public_key_as_secret(
+    verifier: JwtAccessTokenVerifier, key: SigningKey, encoding: str
+) -> None:
+    public = key.public_key
+    secrets_by_encoding = {
+        "pem": public.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        ),
+        "raw": public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw),
+        "jwk_x": str(key.public_jwk()["x"]).encode(),
+    }
+    header = {"alg": "HS256", "typ": "at+jwt", "kid": key.kid}
+    signing_input = f"{_segment(header)}.{_segment(_payload())}"
+    mac = hmac.new(secrets_by_encoding[encoding], signing_input.encode(), hashlib.sha256)
+    token = f"{signing_input}.{_b64(mac.digest())}"
+    with pytest.raises(InvalidTokenError):
+        verifier.verify(token, now=NOW)
+
+
+@pytest.mark.parametrize("typ", ["JWT", "refresh+jwt", "", 7, None])
+def test_refuses_a_token_of_another_type(
+    verifier: JwtAccessTokenVerifier, key: SigningKey, typ: object
+) -> None:
+    header: dict[str, Any] = {"alg": "EdDSA", "kid": key.kid, "typ": typ}
+    if typ is None:
+        del header["typ"]
+    signing_input = f"{_segment(header)}.{_segment(_payload())}"
+    token = f"{signing_input}.{_b64(key.private_key.sign(signing_input.encode()))}"
+    with pytest.raises(InvalidTokenError):
+        verifier.verify(token, now=NOW)
+
+
+def test_accepts_the_media_type_form_of_the_type(
+    verifier: JwtAccessTokenVerifier, key: SigningKey
+) -> None:
+    token = _sign(key, _payload(), typ="application/at+jwt")
+    assert verifier.verify(token, now=NOW).subject == USER
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"iss": "https://evil.example.com"},
+        {"aud": "another-api"},
+        {"iss": None},
+        {"aud": None},
+        {"exp": None},
+        {"iat": None},
+        {"sub": None},
+        {"jti": None},
+        {"sub": "not-a-uuid"},
+        {"sub": 12},
+        {"exp": "tomorrow"},
+        {"iat": True},
+        {"roles": "admin"},
+        {"roles": [1]},
+    ],
+    ids=repr,
+)
+def test_refuses_wrong_or_missing_claims(
+    verifier: JwtAccessTokenVerifier, key: SigningKey, changes: dict[str, Any]
+) -> None:
+    payload = _payload(**changes)
+    for name, value in changes.items():
+        if value is None:
+            payload.pop(name, None)
+    with pytest.raises(InvalidTokenError):
+        verifier.verify(_sign(key, payload), now=NOW)
+
+
+def test_refuses_a_key_id_that_is_not_ours(verifier: JwtAccessTokenVerifier) -> None:
+    stranger = SigningKey.generate(now=NOW)
+    with pytest.raises(InvalidTokenError):
+        verifier.verify(_sign(stranger, _payload()), now=NOW)
+
+
+def test_refuses_our_key_id_on_a_token_signed_by_another_key(
+    verifier: JwtAccessTokenVerifier, key: SigningKey
+) -> None:
+    stranger = SigningKey.generate(now=NOW)
+    with pytest.raises(InvalidTokenError):
+        verifier.verify(_sign(stranger, _payload(), kid=key.kid), now=NOW)
+
+
+def test_refuses_a_token_without_key_id(verifier: JwtAccessTokenVerifier, key: SigningKey) -> None:
+    token = jwt.encode(_payload(), key.private_key, algorithm="EdDSA", headers={"typ": "at+jwt"})
+    with pytest.raises(InvalidTokenError):
+        verifier.verify(token, now=NOW)
+
+
+@pytest.mark.parametrize("member", ["jwk", "jku", "x5u", "x5c"])
+def test_ignores_keys_a_token_brings_along(
+    verifier: JwtAccessTokenVerifier, key: SigningKey, member: str
+) -> None:
+    stranger = SigningKey.generate(now=NOW)
+    brought: dict[str, object] = {
+        "jwk": stranger.public_jwk(),
+        "jku": "https://evil.example.com/jwks.json",
+        "x5u": "https://evil.example.com/cert.pem",
+        "x5c": ["MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA"],
+    }
+    # Signed by the attacker's key, pointing at it: refused whatever kid says.
+    for kid in (stranger.kid, key.kid):
+        forged = _sign(stranger, _payload(), kid=kid, **{member: brought[member]})
+        with pytest.raises(InvalidTokenError):
+            verifier.verify(forged, now=NOW)
+    # Signed by our key: the extra header changes nothing, nothing is fetched.
+    genuine = _sign(key, _payload(), **{member: brought[member]})
+    assert verifier.verify(genuine, now=NOW).subject == USER
+
+
+def test_refuses_a_critical_extension(verifier: JwtAccessTokenVerifier, key: SigningKey) -> None:
+    token = _sign(key, _payload(), crit=["exp"])
+    with pytest.raises(InvalidTokenError):
+        verifier.verify(token, now=NOW)
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["", "garbage", "a.b.c", "a.b", "....", "é.é.é", "x" * 10_000],
+    ids=["empty", "word", "three-parts", "two-parts", "dots", "non-ascii", "huge"],
+)
+def test_refuses_garbage(verifier: JwtAccessTokenVerifier, token: str) -> None:
+    with pytest.raises(InvalidTokenError):
+        verifier.verify(token, now=NOW)
+
+
+def test_refuses_a_tampered_payload(
+    signer: JwtAccessTokenSigner, verifier: JwtAccessTokenVerifier
+) -> None:
+    header, _, signature = signer.sign(_claims()).split(".")
+    tampered = f"{header}.{_segment(_payload(roles=['admin']))}.{signature}"
+    with pytest.raises(InvalidTokenError):
+        verifier.verify(tampered, now=NOW)
+
+
+def test_after_rotation_old_tokens_verify_and_the_newest_key_signs(key: SigningKey) -> None:
+    old_signer = JwtAccessTokenSigner(KeyRing([key]), issuer=ISSUER, audience=AUDIENCE)
+    old_token = old_signer.sign(_claims())
+    newer = SigningKey.generate(now=NOW + timedelta(days=1))
+    rotated = KeyRing([key, newer])
+    signer = JwtAccessTokenSigner(rotated, issuer=ISSUER, audience=AUDIENCE)
+    verifier = JwtAccessTokenVerifier(rotated, issuer=ISSUER, audience=AUDIENCE)
+
+    new_token = signer.sign(_claims())
+
+    assert jwt.get_unverified_header(new_token)["kid"] == newer.kid
+    assert verifier.verify(old_token, now=NOW).subject == USER
+    assert verifier.verify(new_token, now=NOW).subject == USER
