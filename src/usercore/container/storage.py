@@ -22,11 +22,17 @@ if TYPE_CHECKING:
     # Only for annotations: pymongo is an optional extra, imported when used.
     from pymongo import AsyncMongoClient
 
+    from usercore.adapters.sqlalchemy import SqlAlchemyDatabase
+
 #: URL scheme -> backend name.
 BACKENDS = {
     "memory": "memory",
     "mongodb": "mongo",
     "mongodb+srv": "mongo",
+    "sqlite": "sqlalchemy",
+    "sqlite+aiosqlite": "sqlalchemy",
+    "postgresql": "sqlalchemy",
+    "postgresql+asyncpg": "sqlalchemy",
 }
 
 
@@ -116,13 +122,60 @@ async def _mongo_schema(options: StorageOptions) -> None:
         await client.close()
 
 
+def _sql_database(options: StorageOptions) -> SqlAlchemyDatabase:
+    from usercore.adapters.sqlalchemy import SqlAlchemyDatabase
+
+    try:
+        return SqlAlchemyDatabase.from_url(
+            options.database_url,
+            pool_size=options.pool_size,
+            timeout_seconds=options.timeout_seconds,
+        )
+    except ValueError as exc:
+        raise SettingsError("database_url", str(exc)) from None
+    except ImportError as exc:
+        raise SettingsError(
+            "database_url",
+            f"its driver is not installed ({exc.name}): pip install usercore[postgres]",
+        ) from None
+
+
+@asynccontextmanager
+async def _sql_storage(options: StorageOptions) -> AsyncIterator[Storage]:
+    from usercore.adapters.sqlalchemy import (
+        SqlAlchemySessionRepository,
+        SqlAlchemyUserRepository,
+    )
+
+    # No I/O until first use: the schema is checked (or, on SQLite, migrated)
+    # by the first operation that reaches the database.
+    database = _sql_database(options)
+    try:
+        yield Storage(
+            users=SqlAlchemyUserRepository(database),
+            sessions=SqlAlchemySessionRepository(database),
+        )
+    finally:
+        await database.dispose()
+
+
+async def _sql_schema(options: StorageOptions) -> None:
+    from usercore.adapters.sqlalchemy import migrate
+
+    database = _sql_database(options)
+    await database.dispose()
+    await migrate(database.settings)
+
+
 _OPENERS: dict[str, Callable[[StorageOptions], AbstractAsyncContextManager[Storage]]] = {
     "memory": _memory_storage,
     "mongo": _mongo_storage,
+    "sqlalchemy": _sql_storage,
 }
 _MIGRATORS: dict[str, Callable[[StorageOptions], Awaitable[None]]] = {
     "memory": _no_schema,
     "mongo": _mongo_schema,
+    "sqlalchemy": _sql_schema,
 }
 
 

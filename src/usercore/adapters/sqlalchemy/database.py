@@ -1,0 +1,139 @@
+"""One SQL database shared by both repositories: bounded, translated, schema-checked access."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from usercore.adapters.sqlalchemy import schema
+from usercore.adapters.sqlalchemy.engine import ConnectSettings, create_engine
+from usercore.adapters.sqlalchemy.errors import STORAGE_FAILURES, unavailable
+from usercore.adapters.sqlalchemy.mapping import Codec, codec_for
+from usercore.ports.errors import SchemaOutOfDateError
+
+
+class SqlAlchemyDatabase:
+    """A SQLite or PostgreSQL database and its engine.
+
+    Nothing connects in ``__init__``: a server that is down at start-up only
+    makes operations fail (``StorageUnavailableError``) until it answers.
+    The schema is checked on the first operation that reaches the database;
+    an embedded SQLite database is migrated then instead, a server database
+    that is behind raises ``SchemaOutOfDateError``.
+
+    Every operation runs under one time bound (``timeout_seconds``). On
+    SQLite, writes of this process take turns on an asyncio lock, so they
+    never contend for SQLite's file lock (other processes wait on the busy
+    timeout instead).
+    """
+
+    def __init__(self, settings: ConnectSettings, engine: AsyncEngine | None = None) -> None:
+        self.settings = settings
+        self.engine = engine if engine is not None else create_engine(settings)
+        self.backend = settings.dialect
+        self.codec: Codec = codec_for(settings.dialect)
+        self.timeout = settings.timeout_seconds
+        self._schema_ready = False
+        self._schema_lock = asyncio.Lock()
+        sqlite = settings.dialect == "sqlite"
+        self._write_lock = asyncio.Lock() if sqlite else None
+        # A private in-memory database is one shared connection: take turns on it.
+        self._read_lock = self._write_lock if settings.in_memory else None
+
+    @classmethod
+    def from_url(
+        cls, database_url: str, *, pool_size: int = 10, timeout_seconds: float = 5.0
+    ) -> SqlAlchemyDatabase:
+        """A database for a ``sqlite+aiosqlite://`` or ``postgresql+asyncpg://`` URL.
+
+        Raises:
+            ValueError: The URL is not one of those, or has a bad option.
+        """
+        return cls(
+            ConnectSettings.parse(
+                database_url, pool_size=pool_size, timeout_seconds=timeout_seconds
+            )
+        )
+
+    @contextlib.asynccontextmanager
+    async def connect(self, *, write: bool) -> AsyncIterator[AsyncConnection]:
+        """A connection for one operation, within the time bound.
+
+        Driver exceptions escaping the block become ``StorageUnavailableError``;
+        the caller translates the ones it expects (integrity errors) itself.
+        """
+        lock = self._write_lock if write else self._read_lock
+        try:
+            async with asyncio.timeout(self.timeout):
+                if not self._schema_ready:
+                    await self._ensure_schema()
+                async with contextlib.AsyncExitStack() as stack:
+                    if lock is not None:
+                        await stack.enter_async_context(lock)
+                    yield await stack.enter_async_context(self.engine.connect())
+        except STORAGE_FAILURES as exc:
+            raise unavailable(self.backend, exc, timeout=self.timeout) from exc
+
+    async def ping(self) -> None:
+        """Return when the database answers a trivial query (the schema is not checked)."""
+        try:
+            async with asyncio.timeout(self.timeout), self.engine.connect() as conn:
+                await conn.exec_driver_sql("SELECT 1")
+        except STORAGE_FAILURES as exc:
+            raise unavailable(self.backend, exc, timeout=self.timeout) from exc
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+    async def _ensure_schema(self) -> None:
+        async with self._schema_lock:
+            if self._schema_ready:
+                return
+            if self.backend == "sqlite":
+                await self._migrate_embedded()
+            else:
+                async with self.engine.connect() as conn:
+                    current = await conn.run_sync(schema.current_revisions)
+                heads = schema.head_revisions()
+                if current != heads:
+                    found = ", ".join(sorted(current)) or "no usercore tables"
+                    raise SchemaOutOfDateError(
+                        self.backend, f"found {found}, needs {', '.join(sorted(heads))}"
+                    )
+            self._schema_ready = True
+
+    async def _migrate_embedded(self) -> None:
+        database = self.settings.url.database
+        if not self.settings.in_memory and database:
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        async with self.engine.connect() as conn:
+            current = await conn.run_sync(schema.current_revisions)
+        if current == schema.head_revisions():
+            return
+        if self.settings.in_memory:
+            # The one shared connection is the database: migrate on it.
+            async with self.engine.connect() as conn:
+                await conn.run_sync(schema.upgrade)
+            return
+        await migrate(self.settings)
+
+
+async def migrate(settings: ConnectSettings) -> None:
+    """Bring the schema of the database at ``settings.url`` up to date, in one transaction.
+
+    Raises:
+        StorageUnavailableError: The database can't be reached.
+    """
+    engine = create_engine(settings, autocommit=False)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(schema.upgrade)
+    except STORAGE_FAILURES as exc:
+        raise unavailable(settings.dialect, exc, timeout=settings.timeout_seconds) from exc
+    finally:
+        await engine.dispose()

@@ -1,0 +1,128 @@
+"""Explicit mapping between domain objects and the adapter's rows, per SQL dialect."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from usercore.domain.email import Email
+from usercore.domain.ids import UserId
+from usercore.domain.passwords import PasswordHash
+from usercore.domain.roles import Role
+from usercore.domain.sessions import Session
+from usercore.domain.user import User
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
+
+
+class Codec:
+    """Column values for PostgreSQL: native timestamps and a text array of roles."""
+
+    def time_in(self, moment: datetime) -> Any:
+        """A domain timestamp as the column stores it."""
+        return moment
+
+    def time_out(self, value: Any) -> datetime:
+        """A stored timestamp as an aware UTC datetime."""
+        return value  # type: ignore[no-any-return]
+
+    def roles_in(self, roles: frozenset[Role]) -> Any:
+        """A role set as the column stores it (sorted, so equal sets store equal)."""
+        return sorted(role.name for role in roles)
+
+    def roles_out(self, value: Any) -> frozenset[Role]:
+        """The stored roles as a set."""
+        return frozenset(Role(name) for name in value)
+
+    def user_to_row(self, user: User) -> dict[str, Any]:
+        """Every column of ``user``."""
+        return {
+            "id": user.id.value,
+            "email": user.email.value,
+            "name": user.name,
+            "roles": self.roles_in(user.roles),
+            "is_active": user.is_active,
+            "is_verified": user.is_verified,
+            "password_hash": user.password_hash.value,
+            "created_at": self.time_in(user.created_at),
+            "updated_at": self.time_in(user.updated_at),
+            "version": user.version,
+            "sessions_valid_after": self.time_in(user.sessions_valid_after),
+        }
+
+    def user_to_domain(self, row: Any) -> User:
+        """The user stored in ``row`` (all columns of the users table, in order)."""
+        return User(
+            id=UserId(row.id),
+            email=Email(row.email),
+            name=row.name,
+            roles=self.roles_out(row.roles),
+            is_active=row.is_active,
+            is_verified=row.is_verified,
+            password_hash=PasswordHash(row.password_hash),
+            created_at=self.time_out(row.created_at),
+            updated_at=self.time_out(row.updated_at),
+            version=row.version,
+            sessions_valid_after=self.time_out(row.sessions_valid_after),
+        )
+
+    def session_to_row(self, session: Session) -> dict[str, Any]:
+        """Every column of ``session``."""
+        revoked_at = session.revoked_at
+        return {
+            "id": session.id,
+            "user_id": session.user_id.value,
+            "token_hash": session.token_hash,
+            "previous_hashes": json.dumps(session.previous_hashes),
+            "generation": session.generation,
+            "created_at": self.time_in(session.created_at),
+            "last_used_at": self.time_in(session.last_used_at),
+            "expires_at": self.time_in(session.expires_at),
+            "revoked_at": None if revoked_at is None else self.time_in(revoked_at),
+        }
+
+    def session_to_domain(self, row: Any) -> Session:
+        """The session stored in ``row``."""
+        return Session(
+            id=row.id,
+            user_id=UserId(row.user_id),
+            token_hash=row.token_hash,
+            previous_hashes=json.loads(row.previous_hashes),
+            generation=row.generation,
+            created_at=self.time_out(row.created_at),
+            last_used_at=self.time_out(row.last_used_at),
+            expires_at=self.time_out(row.expires_at),
+            revoked_at=None if row.revoked_at is None else self.time_out(row.revoked_at),
+        )
+
+
+class SqliteCodec(Codec):
+    """Column values for SQLite: integer milliseconds and ``|a|b|`` role text."""
+
+    def time_in(self, moment: datetime) -> Any:  # noqa: D102
+        # Domain timestamps are whole milliseconds, so this division is exact.
+        return (moment - _EPOCH) // _MILLISECOND
+
+    def time_out(self, value: Any) -> datetime:  # noqa: D102
+        return _EPOCH + value * _MILLISECOND  # type: ignore[no-any-return]
+
+    def roles_in(self, roles: frozenset[Role]) -> Any:  # noqa: D102
+        return role_marker_list(sorted(role.name for role in roles))
+
+    def roles_out(self, value: Any) -> frozenset[Role]:  # noqa: D102
+        return frozenset(Role(name) for name in value.split("|") if name)
+
+
+def role_marker_list(names: list[str]) -> str:
+    """Role names as SQLite stores them: ``|a|b|``, so ``instr(roles, '|a|')`` finds one.
+
+    Role names can't contain ``|``, so a marker never matches across names.
+    """
+    return "|" + "|".join(names) + "|" if names else ""
+
+
+def codec_for(dialect_name: str) -> Codec:
+    """The codec of a SQLAlchemy dialect."""
+    return SqliteCodec() if dialect_name == "sqlite" else Codec()

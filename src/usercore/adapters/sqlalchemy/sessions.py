@@ -1,0 +1,103 @@
+"""SqlAlchemySessionRepository: the SessionRepository port on SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+
+from usercore.adapters.sqlalchemy.database import SqlAlchemyDatabase
+from usercore.adapters.sqlalchemy.errors import integrity_kind
+from usercore.adapters.sqlalchemy.tables import sessions
+from usercore.domain.errors import UserNotFoundError
+from usercore.domain.ids import UserId
+from usercore.domain.sessions import Session
+from usercore.ports.sessions import SessionRepository
+
+_INSERT = sessions.insert()
+_GET = sa.select(sessions).where(sessions.c.id == sa.bindparam("id"))
+_ROTATE = sessions.update().where(
+    sessions.c.id == sa.bindparam("where_id"),
+    sessions.c.token_hash == sa.bindparam("where_token_hash"),
+    sessions.c.generation == sa.bindparam("where_generation"),
+    sessions.c.revoked_at.is_(None),
+)
+_REVOKE = (
+    sessions.update()
+    .where(sessions.c.id == sa.bindparam("where_id"), sessions.c.revoked_at.is_(None))
+    .values(revoked_at=sa.bindparam("now"))
+)
+_REVOKE_ALL = (
+    sessions.update()
+    .where(sessions.c.user_id == sa.bindparam("where_user_id"), sessions.c.revoked_at.is_(None))
+    .values(revoked_at=sa.bindparam("now"))
+)
+_LIST = (
+    sa.select(sessions)
+    .where(sessions.c.user_id == sa.bindparam("user_id"))
+    .order_by(sessions.c.created_at, sessions.c.id)
+)
+_DELETE_EXPIRED = sessions.delete().where(sessions.c.expires_at <= sa.bindparam("now"))
+
+
+class SqlAlchemySessionRepository(SessionRepository):
+    """Sessions in the ``usercore_sessions`` table.
+
+    A foreign key to the user, ``ON DELETE CASCADE``, removes a deleted
+    user's sessions in the same statement. Every method is one statement.
+    """
+
+    def __init__(self, database: SqlAlchemyDatabase) -> None:
+        self._db = database
+        self._codec = database.codec
+
+    async def add(self, session: Session) -> None:  # noqa: D102 - documented by the port
+        row = self._codec.session_to_row(session)
+        async with self._db.connect(write=True) as conn:
+            try:
+                await conn.execute(_INSERT, row)
+            except sa_exc.IntegrityError as exc:
+                kind, _ = integrity_kind(exc)
+                if kind == "foreign_key":
+                    raise UserNotFoundError(session.user_id.value) from exc
+                raise ValueError(f"session {session.id} is already stored") from exc
+
+    async def get(self, session_id: str) -> Session | None:  # noqa: D102
+        async with self._db.connect(write=False) as conn:
+            row = (await conn.execute(_GET, {"id": session_id})).first()
+        return None if row is None else self._codec.session_to_domain(row)
+
+    async def rotate(self, current: Session, rotated: Session) -> bool:  # noqa: D102
+        row = self._codec.session_to_row(rotated)
+        del row["id"]
+        row["where_id"] = current.id
+        row["where_token_hash"] = current.token_hash
+        row["where_generation"] = current.generation
+        async with self._db.connect(write=True) as conn:
+            result = await conn.execute(_ROTATE, row)
+        return bool(result.rowcount == 1)
+
+    async def revoke(self, session_id: str, *, now: datetime) -> bool:  # noqa: D102
+        params = {"where_id": session_id, "now": self._codec.time_in(now)}
+        async with self._db.connect(write=True) as conn:
+            result = await conn.execute(_REVOKE, params)
+        return bool(result.rowcount == 1)
+
+    async def revoke_all(self, user_id: UserId, *, now: datetime) -> int:  # noqa: D102
+        params = {"where_user_id": user_id.value, "now": self._codec.time_in(now)}
+        async with self._db.connect(write=True) as conn:
+            result = await conn.execute(_REVOKE_ALL, params)
+        return int(result.rowcount)
+
+    async def list_for_user(self, user_id: UserId) -> list[Session]:  # noqa: D102
+        async with self._db.connect(write=False) as conn:
+            rows = (await conn.execute(_LIST, {"user_id": user_id.value})).all()
+        to_domain = self._codec.session_to_domain
+        return [to_domain(row) for row in rows]
+
+    async def delete_expired(self, *, now: datetime) -> int:  # noqa: D102
+        params = {"now": self._codec.time_in(now)}
+        async with self._db.connect(write=True) as conn:
+            result = await conn.execute(_DELETE_EXPIRED, params)
+        return int(result.rowcount)

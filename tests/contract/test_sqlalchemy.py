@@ -1,0 +1,74 @@
+"""The contract suites and the state machine on the SQL adapter: SQLite and PostgreSQL.
+
+Both run against real databases: a copy of a migrated SQLite file per test,
+and a PostgreSQL database created for the run (emptied before each test).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+
+import pytest
+
+from tests.integration.sqlalchemy.support import (
+    fresh_sqlite,
+    postgres_url,
+    sql_repositories,
+    sqlite_template,
+)
+from usercore.testing import Repositories, SessionRepositoryContract, UserRepositoryContract
+from usercore.testing.machine import UserLifecycleMachine
+
+__all__ = ["postgres_url", "sqlite_template"]  # session fixtures, shared with this module
+
+
+class SqliteBackend:
+    @pytest.fixture
+    async def repositories(
+        self, sqlite_template: Path, tmp_path: Path
+    ) -> AsyncIterator[Repositories]:
+        async with sql_repositories(fresh_sqlite(sqlite_template, tmp_path)) as repositories:
+            yield repositories
+
+
+@pytest.mark.postgres
+class PostgresBackend:
+    @pytest.fixture
+    async def repositories(self, postgres_url: str) -> AsyncIterator[Repositories]:
+        async with sql_repositories(postgres_url, empty_first=True) as repositories:
+            yield repositories
+
+
+class TestSqliteUsers(SqliteBackend, UserRepositoryContract):
+    pass
+
+
+class TestSqliteSessions(SqliteBackend, SessionRepositoryContract):
+    pass
+
+
+class TestPostgresUsers(PostgresBackend, UserRepositoryContract):
+    pass
+
+
+class TestPostgresSessions(PostgresBackend, SessionRepositoryContract):
+    pass
+
+
+def test_sqlite_lifecycle_machine(sqlite_template: Path, tmp_path: Path) -> None:
+    class SqliteMachine(UserLifecycleMachine):
+        def open_repositories(self) -> AbstractAsyncContextManager[Repositories]:
+            return sql_repositories(fresh_sqlite(sqlite_template, tmp_path))
+
+    SqliteMachine.TestCase().runTest()
+
+
+@pytest.mark.postgres
+def test_postgres_lifecycle_machine(postgres_url: str) -> None:
+    class PostgresMachine(UserLifecycleMachine):
+        def open_repositories(self) -> AbstractAsyncContextManager[Repositories]:
+            return sql_repositories(postgres_url, empty_first=True)
+
+    PostgresMachine.TestCase().runTest()
