@@ -29,6 +29,10 @@ def default_data_dir() -> Path:
     return Path(base) / "usercore"
 
 
+def _embedded_database_url(settings: Settings) -> str:
+    return f"sqlite+aiosqlite:///{settings.data_dir / 'usercore.sqlite3'}"
+
+
 def _optional_path(value: str | Path | None) -> Path | None:
     return None if value is None or value == "" else Path(value)
 
@@ -65,7 +69,9 @@ class Settings:
     """
 
     data_dir: Path = attrs.field(factory=default_data_dir, converter=Path)
-    database_url: str = attrs.field(default="", validator=_database_url)
+    database_url: str = attrs.field(
+        default=attrs.Factory(_embedded_database_url, takes_self=True), validator=_database_url
+    )
     # Passwords and hashing.
     password_min_length: int = attrs.field(default=15, validator=_min_password_length)
     argon2_memory_kib: int = attrs.field(default=19_456, validator=_positive)
@@ -91,12 +97,6 @@ class Settings:
         default="json", validator=attrs.validators.in_(("json", "console"))
     )
     log_level: str = "INFO"
-
-    def __attrs_post_init__(self) -> None:
-        if not self.database_url:
-            # The embedded default lives in the data directory.
-            url = f"sqlite+aiosqlite:///{self.data_dir / 'usercore.sqlite3'}"
-            object.__setattr__(self, "database_url", url)
 
     @classmethod
     def load(

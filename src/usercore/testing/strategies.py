@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import strategies as st
 
 from usercore.domain.email import Email
+from usercore.domain.errors import ValidationError, WeakPasswordError
 from usercore.domain.ids import UserId, uuid7_from_parts
 from usercore.domain.names import MAX_NAME_LENGTH
 from usercore.domain.passwords import PasswordHash, PasswordPolicy
@@ -46,9 +47,7 @@ def _raw_emails(draw: st.DrawFn, *, idn: bool, plus_addressing: bool) -> str:
 def _parses(raw: str) -> bool:
     try:
         Email.parse(raw)
-    except ValueError:
-        return False
-    except Exception:
+    except ValidationError:
         return False
     return True
 
@@ -84,7 +83,7 @@ def passwords(
     def accepted(password: str) -> bool:
         try:
             policy.check(password)
-        except Exception:
+        except WeakPasswordError:
             return False
         return True
 
