@@ -282,8 +282,18 @@ def test_refuses_a_critical_extension(verifier: JwtAccessTokenVerifier, key: Sig
 
 @pytest.mark.parametrize(
     "token",
-    ["", "garbage", "a.b.c", "a.b", "....", "é.é.é", "x" * 10_000],
-    ids=["empty", "word", "three-parts", "two-parts", "dots", "non-ascii", "huge"],
+    ["", "garbage", "a.b.c", "a.b", "....", "é.é.é", "x" * 10_000, "WzFd.e30.", "bnVsbA.e30."],
+    ids=[
+        "empty",
+        "word",
+        "three-parts",
+        "two-parts",
+        "dots",
+        "non-ascii",
+        "huge",
+        "list-header",
+        "null-header",
+    ],
 )
 def test_refuses_garbage(verifier: JwtAccessTokenVerifier, token: str) -> None:
     with pytest.raises(InvalidTokenError):
