@@ -39,6 +39,10 @@ def normalize_password(password: str) -> str:
     return unicodedata.normalize("NFC", password)
 
 
+def _word_set(words: Iterable[str]) -> frozenset[str]:
+    return frozenset(word.casefold() for word in words)
+
+
 def _contains_word(folded_password: str, word: str) -> bool:
     word = word.casefold()
     return len(word) >= MIN_CONTEXT_WORD_LENGTH and word in folded_password
@@ -66,7 +70,7 @@ class PasswordPolicy:
 
     min_length: int = attrs.field(default=15, validator=_check_min_length)
     blocklist: frozenset[str] = attrs.field(
-        default=frozenset(), converter=frozenset, repr=lambda words: f"<{len(words)} words>"
+        default=frozenset(), converter=_word_set, repr=lambda words: f"<{len(words)} words>"
     )
     service_name: str = "usercore"
 
