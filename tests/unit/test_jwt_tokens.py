@@ -12,6 +12,8 @@ from typing import Any
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from joserfc import jwt as jose_jwt
 from joserfc.jwk import KeySet
 
@@ -322,3 +324,14 @@ def test_after_rotation_old_tokens_verify_and_the_newest_key_signs(key: SigningK
     assert jwt.get_unverified_header(new_token)["kid"] == newer.kid
     assert verifier.verify(old_token, now=NOW).subject == USER
     assert verifier.verify(new_token, now=NOW).subject == USER
+
+
+@settings(max_examples=200)
+@given(token=st.text() | st.from_regex(r"[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]*"))
+def test_any_text_is_refused_with_the_one_token_error(token: str) -> None:
+    verifier = JwtAccessTokenVerifier(KeyRing([_FUZZ_KEY]), issuer=ISSUER, audience=AUDIENCE)
+    with pytest.raises(InvalidTokenError):
+        verifier.verify(token, now=NOW)
+
+
+_FUZZ_KEY = SigningKey.generate(now=NOW)

@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.unit.test_tokens_grants import EMAIL, PASSWORD, Kit, make_kit
 from usercore.adapters.jwt import JwtAccessTokenSigner, KeyRing, SigningKey
@@ -219,5 +221,15 @@ async def test_refuses_a_token_signed_by_a_key_that_is_not_ours(kit: Kit) -> Non
             token_id="x",
         )
     )
+    with pytest.raises(InvalidTokenError):
+        await kit.tokens.authenticate(access_token=token)
+
+
+@settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(token=st.text(max_size=400) | st.from_regex(r"[0-9a-f-]{36}\.[A-Za-z0-9_\-]{0,60}"))
+async def test_any_text_is_refused_by_refresh_and_ignored_by_revoke(kit: Kit, token: str) -> None:
+    with pytest.raises(InvalidTokenError):
+        await kit.tokens.refresh_grant(refresh_token=token)
+    await kit.tokens.revoke(token=token)
     with pytest.raises(InvalidTokenError):
         await kit.tokens.authenticate(access_token=token)
