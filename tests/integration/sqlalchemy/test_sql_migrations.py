@@ -1,0 +1,140 @@
+"""The shipped migrations: they build exactly the adapter's tables, and go down and up again."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from tests.integration.sqlalchemy.support import (
+    create_postgres_database,
+    drop_postgres_database,
+    open_database,
+    repositories_on,
+    require_postgres,
+    sqlite_url,
+)
+from usercore.adapters.sqlalchemy import ConnectSettings, schema
+from usercore.adapters.sqlalchemy.engine import create_engine
+from usercore.adapters.sqlalchemy.tables import VERSION_TABLE, include_object_for, metadata
+from usercore.container import migrate_storage
+from usercore.ports.errors import SchemaOutOfDateError
+from usercore.testing import RecordFactory
+
+
+@pytest.fixture
+def postgres_available() -> None:
+    require_postgres()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with no tables at all."""
+    if request.param == "sqlite":
+        yield sqlite_url(tmp_path / "empty.sqlite3")
+        return
+    require_postgres()
+    url = asyncio.run(create_postgres_database())
+    try:
+        yield url
+    finally:
+        asyncio.run(drop_postgres_database(url))
+
+
+def _differences(connection: sa.Connection) -> list[Any]:
+    context = MigrationContext.configure(
+        connection,
+        opts={
+            "compare_type": True,
+            "include_object": include_object_for(connection.dialect.name),
+            "version_table": VERSION_TABLE,
+        },
+    )
+    return list(compare_metadata(context, metadata))
+
+
+def _table_names(connection: sa.Connection) -> set[str]:
+    return set(sa.inspect(connection).get_table_names())
+
+
+async def _on(url: str, work: Any, *, transactional: bool = True) -> Any:
+    engine = create_engine(
+        ConnectSettings.parse(url, pool_size=1, timeout_seconds=10), autocommit=not transactional
+    )
+    try:
+        async with engine.begin() as conn:
+            return await conn.run_sync(work)
+    finally:
+        await engine.dispose()
+
+
+async def test_upgrade_from_empty_builds_exactly_the_adapters_tables(empty_url: str) -> None:
+    # The comparison sees the tables (so an empty result below means something).
+    assert len(await _on(empty_url, _differences)) >= 2
+    await migrate_storage(empty_url, pool_size=1, timeout_seconds=10)
+    assert await _on(empty_url, _differences) == []
+    assert await _on(empty_url, schema.current_revisions) == schema.head_revisions()
+
+
+async def test_every_migration_upgrades_downgrades_and_upgrades_again(empty_url: str) -> None:
+    revisions = list(
+        ScriptDirectory.from_config(schema.alembic_config()).walk_revisions("base", "heads")
+    )
+    for script in reversed(revisions):  # oldest first
+        await _on(empty_url, lambda c, r=script.revision: schema.upgrade(c, r))
+        down_to = script.down_revision or "base"
+        assert isinstance(down_to, str)
+        await _on(empty_url, lambda c, r=down_to: schema.downgrade(c, r))
+        await _on(empty_url, lambda c, r=script.revision: schema.upgrade(c, r))
+    assert await _on(empty_url, _differences) == []
+    await _on(empty_url, lambda c: schema.downgrade(c, "base"))
+    assert _table_names_without_version(await _on(empty_url, _table_names)) == set()
+
+
+def _table_names_without_version(names: set[str]) -> set[str]:
+    return names - {VERSION_TABLE}
+
+
+async def test_migrate_is_idempotent(empty_url: str) -> None:
+    await migrate_storage(empty_url, pool_size=1, timeout_seconds=10)
+    await migrate_storage(empty_url, pool_size=1, timeout_seconds=10)
+    assert await _on(empty_url, _differences) == []
+
+
+async def test_embedded_sqlite_migrates_itself_on_first_use(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "not" / "yet" / "there.sqlite3")
+    database = open_database(url)
+    try:
+        users = repositories_on(database).users
+        user = RecordFactory().user()
+        await users.add(user)
+        assert await users.get(user.id) == user
+    finally:
+        await database.dispose()
+    assert await _on(url, _differences) == []
+
+
+@pytest.mark.postgres
+async def test_a_server_database_behind_the_code_refuses_use_and_names_migrate(
+    postgres_available: None,
+) -> None:
+    url = await create_postgres_database()
+    database = open_database(url)
+    try:
+        with pytest.raises(SchemaOutOfDateError, match="usercore migrate"):
+            await repositories_on(database).users.get(RecordFactory().user().id)
+        # Nothing was created behind the operator's back.
+        assert _table_names_without_version(await _on(url, _table_names)) == set()
+        await migrate_storage(url, pool_size=1, timeout_seconds=10)
+        # The same instance works once the schema is migrated.
+        assert await repositories_on(database).users.get(RecordFactory().user().id) is None
+    finally:
+        await database.dispose()
+        await drop_postgres_database(url)
