@@ -79,9 +79,10 @@ class Container(containers.DeclarativeContainer):
         AuthService, users=user_repository, hasher=hasher, clock=clock
     )
 
-    # Tokens. The keys are a resource so that init_resources() reads (or, on
-    # first start, creates) them at start-up rather than on the first request.
-    signing_keys = providers.Resource(
+    # Tokens. The keys are read (or, on first start, created) once, when first
+    # needed: a library user who never issues tokens gets no key file. The
+    # server resolves token_service at start-up, so a bad key file stops it there.
+    signing_keys = providers.Singleton(
         open_signing_keys, signing_key_file=config.signing_key_file, data_dir=config.data_dir
     )
     access_token_signer = providers.Singleton(
