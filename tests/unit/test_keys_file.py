@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import stat
 import threading
@@ -12,7 +13,7 @@ import pytest
 
 from usercore.adapters.jwt import KeyRing, SigningKey, add_key, create_key_file, read_key_file
 from usercore.config import Settings, SettingsError
-from usercore.container import rotate_signing_keys
+from usercore.container import build_container, resolve, rotate_signing_keys
 from usercore.container.keys import open_signing_keys, signing_key_path
 from usercore.ports.tokens import SigningKeyError
 
@@ -195,3 +196,33 @@ def test_rotate_signing_keys_names_the_setting_when_the_file_is_unsafe(tmp_path:
 
     with pytest.raises(SettingsError, match="USERCORE_SIGNING_KEY_FILE"):
         rotate_signing_keys(settings)
+
+
+async def test_the_container_serves_tokens_signed_by_the_data_directory_key(
+    tmp_path: Path,
+) -> None:
+    settings = Settings.load({"data_dir": tmp_path, "database_url": "memory://"}, environ={})
+    container = build_container(settings)
+    try:
+        tokens = await resolve(container.token_service())
+    finally:
+        stopping = container.shutdown_resources()
+        if inspect.isawaitable(stopping):
+            await stopping
+
+    on_disk = read_key_file(signing_key_path(settings))
+    assert tokens.jwks() == on_disk.jwks()
+
+
+async def test_the_container_refuses_an_unsafe_key_file_naming_the_setting(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "keys.json"
+    create_key_file(path, now=NOW)
+    path.chmod(0o644)
+    settings = Settings.load(
+        {"signing_key_file": str(path), "database_url": "memory://"}, environ={}
+    )
+
+    with pytest.raises(SettingsError, match="USERCORE_SIGNING_KEY_FILE"):
+        await resolve(build_container(settings).token_service())
