@@ -1,30 +1,136 @@
-"""The ``usercore`` console script."""
+"""The ``usercore`` console script: serve, migrate, users create, keys rotate."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import Sequence
 
 import usercore
+from usercore.config import Settings, SettingsError
+from usercore.container import migrate_storage
+from usercore.domain.errors import UserCoreError
+from usercore.entrypoints.cli.accounts import create_user, read_password, rotate_keys
+from usercore.entrypoints.cli.serve import serve
+
+#: Exit statuses: a setting is unusable (like a usage error), or a command failed.
+EXIT_BAD_SETTING = 2
+EXIT_FAILED = 1
+
+
+def _database_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database-url",
+        dest="database_url",
+        help="storage URL (env USERCORE_DATABASE_URL; default: the embedded SQLite file)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``usercore`` and its sub-commands."""
     parser = argparse.ArgumentParser(
         prog="usercore",
-        description="User management core: registration, login, tokens, profiles and roles.",
+        description="User management core: registration, login, tokens, profiles and roles. "
+        "Every setting is also an env var USERCORE_<NAME>; flags win over the environment.",
     )
     parser.add_argument("--version", action="version", version=f"usercore {usercore.__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = commands.add_parser("serve", help="run the HTTP server")
+    run.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    run.add_argument("--port", type=int, help="TCP port (default 8000)")
+    run.add_argument("--workers", type=int, help="worker processes (default 1)")
+    _database_flag(run)
+    run.add_argument("--tls-cert-file", dest="tls_cert_file", help="PEM certificate for HTTPS")
+    run.add_argument("--tls-key-file", dest="tls_key_file", help="PEM private key for HTTPS")
+    run.add_argument("--log-format", dest="log_format", choices=("json", "console"))
+    run.add_argument("--log-level", dest="log_level", help="e.g. INFO, WARNING")
+
+    migrate = commands.add_parser("migrate", help="bring the storage schema up to date")
+    _database_flag(migrate)
+
+    users = commands.add_parser("users", help="manage user accounts").add_subparsers(
+        dest="users_command", metavar="COMMAND", required=True
+    )
+    create = users.add_parser("create", help="create a user (the password is never an argument)")
+    create.add_argument("--email", required=True)
+    create.add_argument("--name", default="")
+    create.add_argument("--admin", action="store_true", help="also give the role admin")
+    create.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from stdin (one trailing newline is stripped); "
+        "without it, the password is prompted for",
+    )
+    _database_flag(create)
+
+    keys = commands.add_parser("keys", help="manage token signing keys").add_subparsers(
+        dest="keys_command", metavar="COMMAND", required=True
+    )
+    keys.add_parser("rotate", help="add a signing key; servers use it after a restart")
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the process exit status."""
-    parser = build_parser()
-    parser.parse_args(argv)
+_SETTING_FLAGS = (
+    "host",
+    "port",
+    "workers",
+    "database_url",
+    "tls_cert_file",
+    "tls_key_file",
+    "log_format",
+    "log_level",
+)
+
+
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    overrides = {name: getattr(args, name, None) for name in _SETTING_FLAGS}
+    settings = Settings.load(overrides)
+    if args.command == "serve":
+        return serve(settings, overrides)
+    if args.command == "migrate":
+        asyncio.run(
+            migrate_storage(
+                settings.database_url, settings.db_pool_size, settings.db_timeout_seconds
+            )
+        )
+        print("usercore: the storage schema is up to date")
+        return 0
+    if args.command == "users":
+        password = read_password(from_stdin=args.password_stdin)
+        user = asyncio.run(
+            create_user(
+                settings, email=args.email, name=args.name, admin=args.admin, password=password
+            )
+        )
+        print(f"{user.id.value} {user.email.value}")
+        return 0
+    if args.command == "keys":
+        print(rotate_keys(settings))
+        return 0
     parser.print_help()
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit status.
+
+    Failures are one plain line on stderr, never a traceback: exit status 2
+    for an unusable setting, 1 for a command that failed.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _run(args, parser)
+    except SettingsError as exc:
+        print(f"usercore: {exc}", file=sys.stderr)
+        return EXIT_BAD_SETTING
+    except UserCoreError as exc:
+        print(f"usercore: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,89 @@
+"""``usercore serve``: the HTTP API on Granian, with one app per worker process."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from granian.constants import Interfaces
+from granian.log import LogLevels
+from granian.server import Server
+
+from usercore.config import ENV_PREFIX, Settings, SettingsError
+from usercore.container import backend_for, build_container
+
+#: The app factory each worker calls (see usercore.entrypoints.http.asgi).
+APP_FACTORY = "usercore.entrypoints.http.asgi:app_from_environment"
+#: prometheus_client's switch to add up the metrics of every worker process.
+PROMETHEUS_MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def check_tls(settings: Settings) -> tuple[Path | None, Path | None]:
+    """The TLS certificate and key files, both given and readable, or neither.
+
+    Raises:
+        SettingsError: Only one is given, or one can't be read.
+    """
+    cert, key = settings.tls_cert_file, settings.tls_key_file
+    if (cert is None) != (key is None):
+        missing = "tls_key_file" if key is None else "tls_cert_file"
+        raise SettingsError(missing, "TLS needs both a certificate file and a key file")
+    for name, path in (("tls_cert_file", cert), ("tls_key_file", key)):
+        if path is not None and not path.is_file():
+            raise SettingsError(name, f"no such file: {path}")
+    return cert, key
+
+
+def export_settings(overrides: Mapping[str, object]) -> None:
+    """Put command-line settings into ``USERCORE_*`` env vars, which the workers read.
+
+    Flags win over the environment, so each one simply replaces its variable.
+    """
+    for name, value in overrides.items():
+        if value is not None:
+            os.environ[ENV_PREFIX + name.upper()] = str(value)
+
+
+def serve(settings: Settings, overrides: Mapping[str, object]) -> int:
+    """Run the server until interrupted; returns the exit status.
+
+    Raises:
+        SettingsError: A setting is unusable (checked before any worker starts).
+    """
+    build_container(settings)  # an unusable setting stops us here, with its name
+    if settings.workers > 1 and backend_for(settings.database_url) == "memory":
+        raise SettingsError("workers", "memory:// keeps its data inside one process; use 1")
+    cert, key = check_tls(settings)
+    export_settings(overrides)
+    metrics_dir = None
+    if settings.workers > 1:
+        # Before any worker imports prometheus_client, which reads this at import.
+        metrics_dir = tempfile.mkdtemp(prefix="usercore-metrics-")
+        os.environ[PROMETHEUS_MULTIPROC_DIR] = metrics_dir
+    try:
+        Server(
+            APP_FACTORY,
+            address=settings.host,
+            port=settings.port,
+            interface=Interfaces.ASGI,
+            workers=settings.workers,
+            factory=True,
+            ssl_cert=cert,
+            ssl_key=key,
+            log_access=False,  # our own request log has the request id and no secrets
+            log_level=_granian_level(settings.log_level),
+        ).serve()
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+    return 0
+
+
+def _granian_level(level: str) -> LogLevels:
+    try:
+        return LogLevels(level.lower())
+    except ValueError:
+        raise SettingsError("log_level", f"not a log level: {level!r}") from None

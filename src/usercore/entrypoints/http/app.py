@@ -1,0 +1,97 @@
+"""The Litestar app factory: the whole HTTP API over one container."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, Request
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+
+import usercore
+from usercore.container import Container
+from usercore.domain.errors import UserCoreError
+from usercore.domain.user import User
+from usercore.entrypoints.http.controllers.operations import OperationsController
+from usercore.entrypoints.http.controllers.tokens import KeysController, TokensController
+from usercore.entrypoints.http.controllers.users import UsersController
+from usercore.entrypoints.http.guards import bearer_token
+from usercore.entrypoints.http.metrics import HttpMetrics
+from usercore.entrypoints.http.observability import RequestObserver
+from usercore.entrypoints.http.openapi import COMPONENTS
+from usercore.entrypoints.http.problems import problem_response
+from usercore.entrypoints.http.wiring import AppServices, TokenIssuer
+from usercore.services.users import UserService
+
+#: API.md: bodies over 64 KiB are refused (413) before any parsing or hashing.
+MAX_BODY_BYTES = 64 * 1024
+
+__all__ = ["MAX_BODY_BYTES", "create_app"]
+
+
+def create_app(container: Container) -> Litestar:
+    """The usercore HTTP API as a Litestar app, serving the services of ``container``.
+
+    The container's resources (storage clients, the hasher's pool) start and
+    stop with the app's lifespan, so the app can be served by any ASGI server
+    or mounted inside another application.
+    """
+    services = AppServices(container)
+    metrics = HttpMetrics()
+
+    async def provide_users() -> UserService:
+        return await services.users()
+
+    async def provide_tokens() -> TokenIssuer:
+        return await services.tokens()
+
+    async def provide_actor(request: Request[Any, Any, Any]) -> User:
+        # Authorization always uses the stored user the token service loads.
+        token = bearer_token(request.scope)
+        return await (await services.tokens()).authenticate(access_token=token)
+
+    def provide_metrics() -> HttpMetrics:
+        return metrics
+
+    def provide_services() -> AppServices:
+        return services
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        await services.start()
+        try:
+            yield
+        finally:
+            await services.stop()
+
+    app = Litestar(
+        route_handlers=[UsersController, TokensController, KeysController, OperationsController],
+        dependencies={
+            "users": Provide(provide_users),
+            "tokens": Provide(provide_tokens),
+            "actor": Provide(provide_actor),
+            "metrics": Provide(provide_metrics, sync_to_thread=False),
+            "services": Provide(provide_services, sync_to_thread=False),
+        },
+        exception_handlers={
+            UserCoreError: problem_response,
+            Exception: problem_response,
+        },
+        lifespan=[lifespan],
+        request_max_body_size=MAX_BODY_BYTES,
+        logging_config=None,
+        openapi_config=OpenAPIConfig(
+            title="usercore",
+            version=usercore.__version__,
+            description="User management: registration, login, tokens, profiles and roles.",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+            components=COMPONENTS,
+        ),
+    )
+    # Outside the router, so unmatched routes get a request id, a log line and metrics too.
+    app.asgi_handler = RequestObserver(app.asgi_handler, metrics)
+    return app

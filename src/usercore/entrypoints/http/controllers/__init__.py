@@ -1,0 +1,1 @@
+"""The route handlers of the HTTP API, one controller per resource."""

@@ -1,0 +1,38 @@
+"""Operations routes: liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from litestar import Controller, Response, get
+from litestar.di import NamedDependency
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from usercore.entrypoints.http.metrics import HttpMetrics
+from usercore.entrypoints.http.openapi import problems
+from usercore.entrypoints.http.schemas import Health
+from usercore.entrypoints.http.wiring import AppServices
+
+_OK = Health(status="ok")
+
+
+class OperationsController(Controller):
+    """Probes for orchestrators and the metrics scrape, left out of the OpenAPI document."""
+
+    path = "/"
+    include_in_schema = False
+
+    @get("/health/live")
+    async def live(self) -> Health:
+        """200 while the process runs."""
+        return _OK
+
+    @get("/health/ready", responses=problems(503))
+    async def ready(self, services: NamedDependency[AppServices]) -> Health:
+        """200 when storage answers; a 503 problem when it does not."""
+        repository = await services.repository()
+        await repository.ping()
+        return _OK
+
+    @get("/metrics")
+    async def metrics(self, metrics: NamedDependency[HttpMetrics]) -> Response[bytes]:
+        """The Prometheus text exposition."""
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,207 @@
+"""The account routes: ``/users`` and ``/users/me`` (see API.md, "Accounts")."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, delete, get, patch, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
+
+from usercore.domain.ids import UserId
+from usercore.domain.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, UserQuery
+from usercore.domain.roles import Role
+from usercore.domain.user import User
+from usercore.entrypoints.http.etags import etag, expected_version
+from usercore.entrypoints.http.guards import BODY_MEDIA_TYPE, JSON, require_body_media_type
+from usercore.entrypoints.http.openapi import BEARER_SECURITY, problems
+from usercore.entrypoints.http.schemas import (
+    AdminChange,
+    PasswordChange,
+    ProfileChange,
+    Registration,
+    UserOut,
+    UserPageOut,
+    page_out,
+    user_out,
+)
+from usercore.services.users import UserService
+
+IfMatch = Annotated[
+    str | None,
+    HeaderParameter(
+        name="If-Match",
+        required=False,
+        description='Apply only to this version of the user, as sent in ETag (e.g. "3").',
+    ),
+]
+UserIdPath = Annotated[str, PathParameter(description="The user's id (a UUID).", max_length=64)]
+#: Headers of every response that carries one user: its version, and no caching of personal data.
+_NO_STORE = "no-store"
+_JSON_BODY = {"guards": [require_body_media_type], "opt": {BODY_MEDIA_TYPE: JSON}}
+
+
+def _one(user: User, status_code: int = 200, **headers: str) -> Response[UserOut]:
+    return Response(
+        user_out(user),
+        status_code=status_code,
+        headers={"ETag": etag(user), "Cache-Control": _NO_STORE, **headers},
+    )
+
+
+class UsersController(Controller):
+    """Registration, one's own account, and the administrators' user management."""
+
+    path = "/users"
+    tags = ["users"]  # noqa: RUF012 - Litestar reads this class attribute
+
+    @post(
+        "/",
+        status_code=201,
+        summary="Register",
+        responses=problems(400, 409, 413, 415),
+        **_JSON_BODY,  # type: ignore[arg-type]
+    )
+    async def register(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[Registration],
+        users: NamedDependency[UserService],
+    ) -> Response[UserOut]:
+        """Create an account (anyone may)."""
+        user = await users.register(email=data.email, password=data.password, name=data.name)
+        location = f"{request.scope.get('root_path', '')}/users/{user.id.value}"
+        return _one(user, 201, Location=location)
+
+    @get("/me", summary="Read my account", security=BEARER_SECURITY, responses=problems(401))
+    async def read_me(self, actor: NamedDependency[User]) -> Response[UserOut]:
+        """The caller's own account."""
+        return _one(actor)
+
+    @patch(
+        "/me",
+        summary="Change my name or email",
+        security=BEARER_SECURITY,
+        responses=problems(400, 401, 409, 412, 413, 415),
+        **_JSON_BODY,  # type: ignore[arg-type]
+    )
+    async def update_me(
+        self,
+        data: JSONBody[ProfileChange],
+        actor: NamedDependency[User],
+        users: NamedDependency[UserService],
+        if_match: IfMatch = None,
+    ) -> Response[UserOut]:
+        """Change the caller's name or email; a new email is unverified."""
+        user = await users.update_profile(
+            actor=actor,
+            name=data.name,
+            email=data.email,
+            expected_version=expected_version(if_match),
+        )
+        return _one(user)
+
+    @put(
+        "/me/password",
+        status_code=204,
+        summary="Change my password",
+        security=BEARER_SECURITY,
+        responses=problems(400, 401, 413, 415),
+        **_JSON_BODY,  # type: ignore[arg-type]
+    )
+    async def change_password(
+        self,
+        data: JSONBody[PasswordChange],
+        actor: NamedDependency[User],
+        users: NamedDependency[UserService],
+    ) -> None:
+        """Replace the caller's password; every session of theirs ends."""
+        await users.change_password(
+            actor=actor, current_password=data.current_password, new_password=data.new_password
+        )
+
+    @delete("/me", summary="Delete my account", security=BEARER_SECURITY, responses=problems(401))
+    async def delete_me(
+        self, actor: NamedDependency[User], users: NamedDependency[UserService]
+    ) -> None:
+        """Erase the caller's account and every session of it."""
+        await users.delete_self(actor=actor)
+
+    @get(
+        "/",
+        summary="List users (admin)",
+        security=BEARER_SECURITY,
+        responses=problems(400, 401, 403),
+    )
+    async def list_users(  # noqa: PLR0917 - Litestar passes query parameters by name
+        self,
+        actor: NamedDependency[User],
+        users: NamedDependency[UserService],
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+        cursor: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        email_prefix: Annotated[str | None, QueryParameter(max_length=254)] = None,
+        role: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        is_active: FromQuery[bool | None] = None,
+    ) -> Response[UserPageOut]:
+        """One page of users in id order; continue with ``cursor=<next_cursor>``."""
+        query = UserQuery.from_cursor(
+            limit=limit,
+            cursor=cursor,
+            email_prefix=email_prefix,
+            role=None if role is None else Role(role),
+            is_active=is_active,
+        )
+        page = await users.list_users(actor=actor, query=query)
+        return Response(page_out(page), headers={"Cache-Control": _NO_STORE})
+
+    @get(
+        "/{user_id:str}",
+        summary="Read a user",
+        security=BEARER_SECURITY,
+        responses=problems(400, 401, 404),
+    )
+    async def read_user(
+        self, user_id: UserIdPath, actor: NamedDependency[User], users: NamedDependency[UserService]
+    ) -> Response[UserOut]:
+        """A user: oneself, or anyone for an administrator (others' ids are 404)."""
+        return _one(await users.get_user(actor=actor, user_id=UserId.parse(user_id)))
+
+    @patch(
+        "/{user_id:str}",
+        summary="Change a user (admin)",
+        security=BEARER_SECURITY,
+        responses=problems(400, 401, 403, 404, 409, 412, 413, 415),
+        **_JSON_BODY,  # type: ignore[arg-type]
+    )
+    async def update_user(
+        self,
+        user_id: UserIdPath,
+        data: JSONBody[AdminChange],
+        actor: NamedDependency[User],
+        users: NamedDependency[UserService],
+        if_match: IfMatch = None,
+    ) -> Response[UserOut]:
+        """Change any managed field of a user; deactivation voids their tokens for good."""
+        user = await users.admin_update(
+            actor=actor,
+            user_id=UserId.parse(user_id),
+            name=data.name,
+            email=data.email,
+            roles=data.role_set(),
+            is_active=data.is_active,
+            is_verified=data.is_verified,
+            expected_version=expected_version(if_match),
+        )
+        return _one(user)
+
+    @delete(
+        "/{user_id:str}",
+        summary="Delete a user (admin)",
+        security=BEARER_SECURITY,
+        responses=problems(400, 401, 403, 404),
+    )
+    async def delete_user(
+        self, user_id: UserIdPath, actor: NamedDependency[User], users: NamedDependency[UserService]
+    ) -> None:
+        """Delete a user and every session of theirs."""
+        await users.admin_delete(actor=actor, user_id=UserId.parse(user_id))

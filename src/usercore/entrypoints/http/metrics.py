@@ -1,0 +1,61 @@
+"""Prometheus metrics of the HTTP server: request counts, latencies and login outcomes."""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+#: Set by ``usercore serve`` with several workers, so /metrics adds up all of them.
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+_LATENCY_BUCKETS = (
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+)  # fmt: skip
+
+
+class HttpMetrics:
+    """The metrics of one app, in a registry of its own (several apps may share a process)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "usercore_http_requests_total",
+            "HTTP requests answered, by method, route template and status.",
+            ("method", "route", "status"),
+            registry=self.registry,
+        )
+        self.duration = Histogram(
+            "usercore_http_request_duration_seconds",
+            "Time to answer an HTTP request, by method, route template and status.",
+            ("method", "route", "status"),
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.logins = Counter(
+            "usercore_logins_total",
+            "Password logins, by outcome (success, failure).",
+            ("outcome",),
+            registry=self.registry,
+        )
+        for outcome in ("success", "failure"):
+            self.logins.labels(outcome=outcome)
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one answered request."""
+        status_text = str(status)
+        self.requests.labels(method, route, status_text).inc()
+        self.duration.labels(method, route, status_text).observe(seconds)
+
+    def login(self, *, success: bool) -> None:
+        """Count one password login attempt."""
+        self.logins.labels("success" if success else "failure").inc()
+
+    def exposition(self) -> bytes:
+        """The Prometheus text exposition of every worker (or of this process)."""
+        if os.environ.get(MULTIPROCESS_ENV):
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+            return generate_latest(registry)
+        return generate_latest(self.registry)
