@@ -38,7 +38,8 @@ def mongo_client(
         options["maxPoolSize"] = pool_size
     try:
         return AsyncMongoClient(url, uuidRepresentation="standard", tz_aware=True, **options)
-    except PyMongoError as exc:
+    except (PyMongoError, ValueError) as exc:
+        # pymongo refuses some malformed URLs with a plain ValueError.
         raise ValueError(f"not a usable MongoDB URL: {exc}") from None
 
 

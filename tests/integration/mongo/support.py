@@ -1,0 +1,61 @@
+"""Where the mongo tests get a database: a real server when configured, else mongomock-motor."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, cast
+
+import pytest
+from pymongo.asynchronous.database import AsyncDatabase
+
+from usercore.adapters.mongo import (
+    MongoSessionRepository,
+    MongoStore,
+    MongoUserRepository,
+    create_indexes,
+    mongo_client,
+)
+from usercore.testing import Repositories
+
+#: Set to a MongoDB URL to run every mongo test against that server instead of the fake.
+MONGO_URL = os.environ.get("USERCORE_TEST_MONGO_URL")
+
+real_server_only = pytest.mark.skipif(
+    MONGO_URL is None,
+    reason="needs a real MongoDB server (USERCORE_TEST_MONGO_URL); mongomock-motor differs here",
+)
+
+
+@asynccontextmanager
+async def mongo_database(*, indexed: bool = True) -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
+    """A fresh, empty database, dropped afterwards; with the adapter's indexes when ``indexed``."""
+    if MONGO_URL is None:
+        from mongomock_motor import AsyncMongoMockClient
+
+        fake: Any = AsyncMongoMockClient()
+        # mongomock-motor mimics the async API without subclassing pymongo's types.
+        database = cast("AsyncDatabase[dict[str, Any]]", fake.get_database("usercore"))
+        if indexed:
+            await create_indexes(database)
+        yield database
+        return
+    client = mongo_client(MONGO_URL, timeout_seconds=5.0)
+    database = client.get_database(f"usercore_test_{uuid.uuid4().hex}")
+    try:
+        if indexed:
+            await create_indexes(database)
+        yield database
+    finally:
+        await client.drop_database(database.name)
+        await client.close()
+
+
+@asynccontextmanager
+async def mongo_repositories() -> AsyncIterator[Repositories]:
+    """Both mongo repositories over one fresh, migrated database."""
+    async with mongo_database() as database:
+        store = MongoStore(database)
+        yield Repositories(users=MongoUserRepository(store), sessions=MongoSessionRepository(store))
