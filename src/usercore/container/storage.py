@@ -81,8 +81,13 @@ async def _no_schema(options: StorageOptions) -> None:
 
 
 def _mongo_client(options: StorageOptions) -> AsyncMongoClient[dict[str, Any]]:
-    from usercore.adapters.mongo import mongo_client
-
+    try:
+        from usercore.adapters.mongo import mongo_client
+    except ImportError as exc:
+        raise SettingsError(
+            "database_url",
+            f"its driver is not installed ({exc.name}): pip install usercore[mongo]",
+        ) from None
     try:
         return mongo_client(
             options.database_url,
@@ -95,6 +100,7 @@ def _mongo_client(options: StorageOptions) -> AsyncMongoClient[dict[str, Any]]:
 
 @asynccontextmanager
 async def _mongo_storage(options: StorageOptions) -> AsyncIterator[Storage]:
+    client = _mongo_client(options)
     from usercore.adapters.mongo import (
         MongoSessionRepository,
         MongoStore,
@@ -102,7 +108,6 @@ async def _mongo_storage(options: StorageOptions) -> AsyncIterator[Storage]:
         default_database,
     )
 
-    client = _mongo_client(options)
     # No I/O until first use: an unreachable server surfaces as
     # StorageUnavailableError on each call, never here at start-up.
     store = MongoStore(default_database(client))
@@ -113,9 +118,9 @@ async def _mongo_storage(options: StorageOptions) -> AsyncIterator[Storage]:
 
 
 async def _mongo_schema(options: StorageOptions) -> None:
+    client = _mongo_client(options)
     from usercore.adapters.mongo import create_indexes, default_database
 
-    client = _mongo_client(options)
     try:
         await create_indexes(default_database(client))
     finally:
