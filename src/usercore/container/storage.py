@@ -110,7 +110,7 @@ async def _mongo_storage(options: StorageOptions) -> AsyncIterator[Storage]:
 
     # No I/O until first use: an unreachable server surfaces as
     # StorageUnavailableError on each call, never here at start-up.
-    store = MongoStore(default_database(client))
+    store = MongoStore(default_database(client), timeout_seconds=options.timeout_seconds)
     try:
         yield Storage(users=MongoUserRepository(store), sessions=MongoSessionRepository(store))
     finally:

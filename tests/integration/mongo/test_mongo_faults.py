@@ -64,7 +64,7 @@ def closed_port_url() -> str:
 @pytest.fixture
 async def repositories(closed_port_url: str) -> AsyncIterator[Repositories]:
     client = mongo_client(closed_port_url, timeout_seconds=TIMEOUT)
-    store = MongoStore(default_database(client))
+    store = MongoStore(default_database(client), timeout_seconds=TIMEOUT)
     try:
         yield Repositories(users=MongoUserRepository(store), sessions=MongoSessionRepository(store))
     finally:

@@ -10,9 +10,9 @@ from pymongo.errors import DuplicateKeyError
 from usercore.adapters.mongo.documents import (
     session_from_document,
     session_to_document,
+    user_id_from,
     user_key,
 )
-from usercore.adapters.mongo.errors import translated
 from usercore.adapters.mongo.store import MongoStore
 from usercore.domain.errors import UserNotFoundError
 from usercore.domain.ids import UserId
@@ -37,7 +37,7 @@ class MongoSessionRepository(SessionRepository):
         self._store = store
 
     async def add(self, session: Session) -> None:  # noqa: D102 - documented by the port
-        with translated():
+        with self._store.operation():
             await self._store.ready()
             if not await self._store.user_exists(session.user_id):
                 raise UserNotFoundError(session.user_id.value)
@@ -47,7 +47,7 @@ class MongoSessionRepository(SessionRepository):
                 raise ValueError(f"session {session.id} is already stored") from exc
 
     async def get(self, session_id: str) -> Session | None:  # noqa: D102
-        with translated():
+        with self._store.operation():
             await self._store.ready()
             found = await self._store.sessions.find_one({"_id": session_id})
             if found is None:
@@ -60,7 +60,7 @@ class MongoSessionRepository(SessionRepository):
     async def rotate(self, current: Session, rotated: Session) -> bool:  # noqa: D102
         document = session_to_document(rotated)
         del document["_id"]
-        with translated():
+        with self._store.operation():
             await self._store.ready()
             if not await self._store.user_exists(current.user_id):
                 return False
@@ -76,17 +76,20 @@ class MongoSessionRepository(SessionRepository):
         return result.matched_count == 1
 
     async def revoke(self, session_id: str, *, now: datetime) -> bool:  # noqa: D102
-        session = await self.get(session_id)
-        if session is None:
-            return False
-        with translated():
+        with self._store.operation():
+            await self._store.ready()
+            found = await self._store.sessions.find_one(
+                {"_id": session_id, "revoked_at": None}, projection={"user_id": True}
+            )
+            if found is None or not await self._store.user_exists(user_id_from(found["user_id"])):
+                return False
             result = await self._store.sessions.update_one(
                 {"_id": session_id, "revoked_at": None}, {"$set": {"revoked_at": utc_millis(now)}}
             )
         return result.matched_count == 1
 
     async def revoke_all(self, user_id: UserId, *, now: datetime) -> int:  # noqa: D102
-        with translated():
+        with self._store.operation():
             await self._store.ready()
             if not await self._store.user_exists(user_id):
                 return 0
@@ -97,7 +100,7 @@ class MongoSessionRepository(SessionRepository):
         return result.matched_count
 
     async def list_for_user(self, user_id: UserId) -> list[Session]:  # noqa: D102
-        with translated():
+        with self._store.operation():
             await self._store.ready()
             if not await self._store.user_exists(user_id):
                 return []
@@ -108,7 +111,7 @@ class MongoSessionRepository(SessionRepository):
         return [session_from_document(document) for document in documents]
 
     async def delete_expired(self, *, now: datetime) -> int:  # noqa: D102
-        with translated():
+        with self._store.operation():
             await self._store.ready()
             result = await self._store.sessions.delete_many(
                 {"expires_at": {"$lte": utc_millis(now)}}

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+
+import pymongo
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from usercore.adapters.mongo.documents import Document, user_key
-from usercore.adapters.mongo.errors import BACKEND
+from usercore.adapters.mongo.errors import BACKEND, translated
 from usercore.adapters.mongo.schema import SESSIONS, USERS, has_unique_email_index
 from usercore.domain.ids import UserId
 from usercore.ports.errors import SchemaOutOfDateError
@@ -18,13 +22,31 @@ class MongoStore:
     Receives a ready-built database (from ``AsyncMongoClient``); does no I/O
     until first used, so an unreachable server does not stop an application
     from starting.
+
+    Args:
+        database: Where the ``users`` and ``sessions`` collections live.
+        timeout_seconds: The deadline of one repository call as a whole,
+            however many operations it makes (the client's own timeouts bound
+            each operation); None for only those.
     """
 
-    def __init__(self, database: AsyncDatabase[Document]) -> None:
+    def __init__(
+        self, database: AsyncDatabase[Document], *, timeout_seconds: float | None = None
+    ) -> None:
         self.database = database
+        self.timeout_seconds = timeout_seconds
         self.users: AsyncCollection[Document] = database.get_collection(USERS)
         self.sessions: AsyncCollection[Document] = database.get_collection(SESSIONS)
         self._schema_checked = False
+
+    @contextmanager
+    def operation(self) -> Iterator[None]:
+        """Run one repository call: under its deadline, with pymongo errors translated."""
+        deadline = (
+            nullcontext() if self.timeout_seconds is None else pymongo.timeout(self.timeout_seconds)
+        )
+        with translated(), deadline:
+            yield
 
     async def ready(self) -> None:
         """Return once the schema was seen to be up to date (checked on first call only).

@@ -13,7 +13,7 @@ from usercore.adapters.mongo.documents import (
     user_key,
     user_to_document,
 )
-from usercore.adapters.mongo.errors import is_email_violation, translated
+from usercore.adapters.mongo.errors import is_email_violation
 from usercore.adapters.mongo.store import MongoStore
 from usercore.domain.email import Email
 from usercore.domain.errors import EmailTakenError, UserNotFoundError, VersionConflictError
@@ -44,7 +44,7 @@ class MongoUserRepository(UserRepository):
         self._store = store
 
     async def add(self, user: User) -> None:  # noqa: D102 - documented by the port
-        with translated():
+        with self._store.operation():
             await self._store.ready()
             try:
                 await self._store.users.insert_one(user_to_document(user))
@@ -54,13 +54,13 @@ class MongoUserRepository(UserRepository):
                 raise ValueError(f"user {user.id} is already stored") from exc
 
     async def get(self, user_id: UserId) -> User | None:  # noqa: D102
-        with translated():
+        with self._store.operation():
             await self._store.ready()
             found = await self._store.users.find_one({"_id": user_key(user_id)})
         return None if found is None else user_from_document(found)
 
     async def get_by_email(self, email: Email) -> User | None:  # noqa: D102
-        with translated():
+        with self._store.operation():
             await self._store.ready()
             found = await self._store.users.find_one({"email": email.value})
         return None if found is None else user_from_document(found)
@@ -68,7 +68,7 @@ class MongoUserRepository(UserRepository):
     async def update(self, user: User, *, expected_version: int) -> None:  # noqa: D102
         document = user_to_document(user)
         key = document.pop("_id")
-        with translated():
+        with self._store.operation():
             await self._store.ready()
             try:
                 result = await self._store.users.update_one(
@@ -85,7 +85,7 @@ class MongoUserRepository(UserRepository):
 
     async def delete(self, user_id: UserId) -> bool:  # noqa: D102
         key = user_key(user_id)
-        with translated():
+        with self._store.operation():
             await self._store.ready()
             result = await self._store.users.delete_one({"_id": key})
             # Also when the user was already gone: clears sessions orphaned by
@@ -103,12 +103,12 @@ class MongoUserRepository(UserRepository):
             criteria["roles"] = query.role.name
         if query.is_active is not None:
             criteria["is_active"] = query.is_active
-        with translated():
+        with self._store.operation():
             await self._store.ready()
             cursor = self._store.users.find(criteria).sort("_id", ASCENDING).limit(query.limit + 1)
             documents = await cursor.to_list(None)
         return user_page([user_from_document(document) for document in documents], query.limit)
 
     async def ping(self) -> None:  # noqa: D102
-        with translated():
+        with self._store.operation():
             await self._store.database.command("ping")
