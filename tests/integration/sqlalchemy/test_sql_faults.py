@@ -167,3 +167,18 @@ async def test_nothing_unacknowledged_appears_when_the_cut_comes_between_calls(
     assert sorted(await _all_users(repos), key=lambda u: u.id) == sorted(
         told_exists, key=lambda u: u.id
     )
+
+
+async def test_connections_cut_while_idle_are_replaced_before_use(
+    proxy: FaultProxy, database: SqlAlchemyDatabase
+) -> None:
+    repos = repositories_on(database)
+    user = RecordFactory().user()
+    await asyncio.gather(*(repos.users.get(user.id) for _ in range(5)))  # a few pooled
+    await repos.users.add(user)
+    proxy.reset()  # the server side of every pooled connection goes away while idle
+    await asyncio.sleep(0.05)
+    proxy.restore()
+    # No failed call first: the pool noticed and connects afresh.
+    assert await repos.users.get(user.id) == user
+    assert await asyncio.gather(*(repos.users.get(user.id) for _ in range(5))) == [user] * 5

@@ -7,6 +7,7 @@ from typing import Any
 import attrs
 import sqlalchemy as sa
 from sqlalchemy import event, pool
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 #: The driver each accepted URL scheme runs on.
@@ -106,21 +107,32 @@ def _postgres_engine(settings: ConnectSettings, *, autocommit: bool) -> AsyncEng
     server_settings = {"application_name": "usercore"}
     if autocommit:
         server_settings["statement_timeout"] = str(int(timeout * 1000))
-    return create_async_engine(
+    engine = create_async_engine(
         settings.url,
         isolation_level="AUTOCOMMIT" if autocommit else "READ COMMITTED",
         pool_size=settings.pool_size,
         max_overflow=settings.max_overflow,
         pool_timeout=timeout,
-        # A connection broken while idle (server restart, network cut) is
-        # replaced at checkout, so the same engine works again once the server is back.
-        pool_pre_ping=True,
         connect_args={
             "timeout": timeout,
             "command_timeout": timeout if autocommit else None,
             "server_settings": server_settings,
         },
     )
+    # The driver already knows when the server closed or reset a pooled
+    # connection (server restart, cut line): replace it at checkout without
+    # the round trip of pool_pre_ping. A connection that broke mid-operation
+    # (or hung past the bound) is invalidated by SQLAlchemy with the rest of
+    # the pool, so the same engine works again once the server is back.
+    event.listen(engine.sync_engine, "checkout", _replace_closed_connection)
+    return engine
+
+
+def _replace_closed_connection(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    driver_connection = getattr(dbapi_connection, "driver_connection", None)
+    is_closed = getattr(driver_connection, "is_closed", None)
+    if is_closed is not None and is_closed():
+        raise sa_exc.DisconnectionError("the server closed this pooled connection")
 
 
 def _sqlite_engine(settings: ConnectSettings, *, autocommit: bool) -> AsyncEngine:
@@ -144,6 +156,8 @@ def _sqlite_engine(settings: ConnectSettings, *, autocommit: bool) -> AsyncEngin
         "PRAGMA foreign_keys=ON",
         f"PRAGMA busy_timeout={busy_ms}",
         f"PRAGMA synchronous={settings.sqlite_synchronous.upper()}",
+        # Reads through a shared memory map, not a read() per page per connection.
+        "PRAGMA mmap_size=268435456",
     )
 
     @event.listens_for(engine.sync_engine, "connect")
