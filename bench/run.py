@@ -1,0 +1,255 @@
+"""usercore side by side with fastapi-users and the framework and storage floors.
+
+Run from the repository root (wrk and a PostgreSQL server on 127.0.0.1:5432
+with trust auth for ``postgres``; see docs/performance.md):
+
+    .venv/bin/python -m bench.run            # the full run: about 35 minutes
+    .venv/bin/python -m bench.run --quick    # a smoke run: a few minutes
+
+It creates two fresh databases (1,000 and 1,000,000 users), runs every
+server with the same server software, worker count and pool size, loads them
+with wrk in interleaved runs, measures the in-process argon2id ceiling, prints
+the report (Markdown) and writes it with the raw numbers to ``--output``. The
+databases are dropped and every server stopped at the end, also on errors
+and Ctrl-C. Numbers are reported, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+
+from bench import database as db
+from bench.apps.fastapi_users_app import create_schema
+from bench.ceiling import argon2_verify_rate
+from bench.load import Load, Measurement, run_wrk
+from bench.report import PARTICIPANTS, SCENARIOS, Cell, Phase, markdown
+from bench.servers import VENV_BIN
+from bench.targets import Setup, Target
+
+ID_SAMPLE = 1000
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="1 s warm-up, 1 run of 3 s")
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds (default 3)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per scenario (default 3)")
+    parser.add_argument("--duration", type=float, default=15.0, help="seconds per run (15)")
+    parser.add_argument("--workers", default="1,2", help="worker counts to run (default 1,2)")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--pool-size", type=int, default=10, help="DB pool per worker (10)")
+    parser.add_argument("--small-users", type=int, default=1_000)
+    parser.add_argument("--large-users", type=int, default=1_000_000)
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated")
+    parser.add_argument("--server", choices=("granian", "uvicorn"), default="granian")
+    parser.add_argument("--pg-host", default="127.0.0.1")
+    parser.add_argument("--pg-port", type=int, default=5432)
+    parser.add_argument("--pg-user", default="postgres")
+    parser.add_argument("--output", type=Path, help="directory for the report, raw JSON, logs")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.warmup, args.runs, args.duration = 1.0, 1, 3.0
+    args.workers = [int(n) for n in args.workers.split(",")]
+    args.scenarios = [name for name in args.scenarios.split(",") if name]
+    unknown = set(args.scenarios) - set(SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
+    return args
+
+
+def log(message: str) -> None:
+    print(f"[{datetime.now(UTC):%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"{os.cpu_count()} x {cpu}, {memory:.0f} GiB RAM, Linux {platform.release()}, "
+        f"Python {platform.python_version()}"
+    )
+
+
+def usercore(*arguments: str, env: dict[str, str]) -> None:
+    subprocess.run(
+        [str(VENV_BIN / "usercore"), *arguments], env={**os.environ, **env}, check=True,
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def prepare_data(
+    args: argparse.Namespace, pg: db.Postgres, small: str, large: str
+) -> dict[str, list[str]]:
+    """Migrate, bulk-load and sample ids; returns ids per (database, table)."""
+    for name in (small, large):
+        usercore("migrate", "--database-url", pg.sqlalchemy_url(name), env={})
+    asyncio.run(create_schema(pg.sqlalchemy_url(small)))
+    password_hash = db.precomputed_hash()
+
+    async def load() -> dict[str, list[str]]:
+        await db.load_usercore_users(pg.dsn(small), args.small_users, password_hash)
+        await db.load_fastapi_users(pg.dsn(small), args.small_users, password_hash)
+        started = time.monotonic()
+        await db.load_usercore_users(pg.dsn(large), args.large_users, password_hash)
+        log(f"loaded {args.large_users:,} users in {time.monotonic() - started:.0f} s")
+        return {
+            "small": await db.sample_ids(pg.dsn(small), "usercore_users", ID_SAMPLE),
+            "large": await db.sample_ids(pg.dsn(large), "usercore_users", ID_SAMPLE),
+            "fastapi": await db.sample_ids(pg.dsn(small), "user", ID_SAMPLE),
+        }
+
+    return asyncio.run(load())
+
+
+def make_targets(small: str, large: str, ids: dict[str, list[str]]) -> list[Target]:
+    return [
+        Target("usercore", "usercore", small, ids["small"]),
+        Target("usercore@1M", "usercore", large, ids["large"]),
+        Target("fastapi-users", "fastapi-users", small, ids["fastapi"]),
+        Target("floor-storage", "storage", small, ids["small"]),
+        Target("floor-storage@1M", "storage", large, ids["large"]),
+        Target("floor-bare", "bare"),
+    ]
+
+
+def forget_registrations(pg: db.Postgres, small: str) -> None:
+    """Delete the accounts the registration scenario made, so every phase starts alike."""
+
+    async def delete() -> None:
+        await db.execute(pg.dsn(small), "DELETE FROM usercore_users WHERE email LIKE 'reg%'")
+        await db.execute(pg.dsn(small), """DELETE FROM "user" WHERE email LIKE 'reg%'""")
+        await db.execute(pg.dsn(small), "VACUUM ANALYZE")
+
+    asyncio.run(delete())
+
+
+def measure(
+    args: argparse.Namespace, scenario: str, runners: list[Target], tags: Iterator[int]
+) -> dict[str, Cell]:
+    """Warm every runner up, then ``args.runs`` rounds of one run each, in turn (A B A B)."""
+    load = Load(connections=args.connections, threads=args.threads)
+    runs: dict[str, list[Measurement]] = {target.name: [] for target in runners}
+    for round_ in range(-1, args.runs):  # round -1 is the warm-up
+        for target in runners:
+            shape = target.shape(scenario)
+            assert shape is not None
+            assert target.server is not None
+            seconds = args.warmup if round_ < 0 else args.duration
+            result = run_wrk(
+                target.server.url, shape, seconds=seconds, load=load, tag=f"i{next(tags)}"
+            )
+            if round_ >= 0:
+                runs[target.name].append(result)
+            label = "warm-up" if round_ < 0 else f"run {round_ + 1}"
+            log(
+                f"{scenario} {target.name} {label}: {result.rps:,.0f} req/s, "
+                f"p99 {result.p99_ms:.1f} ms, errors {result.errors}, non-2xx {result.non2xx}"
+            )
+    return {name: Cell(tuple(measured)) for name, measured in runs.items()}
+
+
+def run_phase(args: argparse.Namespace, setup: Setup, targets: list[Target], small: str) -> Phase:
+    """Start every server with ``setup.workers`` workers, measure, stop them."""
+    cells: dict[str, dict[str, Cell]] = {}
+    tags = itertools.count(setup.workers * 100_000)
+    with contextlib.ExitStack() as stack:
+        for target in targets:
+            server = stack.enter_context(target.run(setup))
+            log(f"{target.name}: up at {server.url}")
+        seconds = min(args.duration, 5.0)
+        encoded = db.precomputed_hash()
+        ceiling = argon2_verify_rate(setup.workers, seconds, encoded)
+        ceiling_all = argon2_verify_rate(os.cpu_count() or 1, seconds, encoded)
+        log(f"argon2id ceiling: {ceiling:.1f}/s ({setup.workers} proc), {ceiling_all:.1f}/s (all)")
+        by_name = {target.name: target for target in targets}
+        for scenario in args.scenarios:
+            runners = [by_name[name] for name in PARTICIPANTS[scenario] if name in by_name]
+            runners = [target for target in runners if target.supports(scenario)]
+            cells[scenario] = measure(args, scenario, runners, tags)
+            if scenario == "register":
+                forget_registrations(setup.postgres, small)
+        rss = {target.name: target.server.worker_rss_mb() for target in targets if target.server}
+    return Phase(setup.workers, ceiling, ceiling_all, cells, rss)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: apt-get install -y wrk", file=sys.stderr)
+        return 2
+
+    # A SIGTERM ends the run like Ctrl-C: every server stopped, both databases dropped.
+    def on_term(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    stamp = datetime.now(UTC)
+    output = args.output or Path(tempfile.gettempdir()) / f"usercore-bench-{stamp:%Y%m%dT%H%M%S}"
+    (output / "logs").mkdir(parents=True, exist_ok=True)
+    pg = db.Postgres(args.pg_host, args.pg_port, args.pg_user)
+    small, large = db.database_name("1k"), db.database_name("1m")
+    phases: list[Phase] = []
+    meta = {
+        "started": f"{stamp:%Y-%m-%d %H:%M} UTC",
+        "machine": machine(),
+        "settings": (
+            f"server {args.server}; wrk {args.threads} threads, {args.connections} connections; "
+            f"warm-up {args.warmup:g} s, {args.runs} run(s) of {args.duration:g} s, interleaved; "
+            f"pool {args.pool_size} per worker; {args.small_users:,} and {args.large_users:,} users"
+        ),
+    }
+    interrupted = False
+    with contextlib.ExitStack() as stack:
+        data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="usercore-bench-")))
+        try:
+            for name in (small, large):
+                db.create_database(pg, name)
+                stack.callback(db.drop_database, pg, name)
+            log(f"databases {small}, {large}; output in {output}")
+            ids = prepare_data(args, pg, small, large)
+            usercore("keys", "rotate", env={"USERCORE_DATA_DIR": str(data_dir)})
+            targets = make_targets(small, large, ids)
+            for workers in args.workers:
+                setup = Setup(pg, workers, args.pool_size, args.server, data_dir, output / "logs")
+                log(f"phase: {workers} worker(s); load average {os.getloadavg()}")
+                phases.append(run_phase(args, setup, targets, small))
+        except KeyboardInterrupt:
+            interrupted = True
+            log("interrupted: stopping servers, dropping databases")
+    meta["load_average_end"] = str(os.getloadavg())
+    report = markdown(phases, meta)
+    (output / "report.md").write_text(report)
+    raw = [asdict(phase) for phase in phases]
+    (output / "results.json").write_text(
+        json.dumps({"meta": meta, "phases": raw}, indent=1, default=str)
+    )
+    print(report)
+    log(f"report and raw numbers in {output}")
+    return 130 if interrupted else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
