@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 
 from usercore.domain.errors import (
     InvalidCredentialsError,
@@ -55,11 +56,15 @@ def oauth_error_response(request: Request[Any, Any, Any], exc: Exception) -> Res
             # Storage trouble and bugs are not the client's fault: problem details.
             return problem_response(request, exc)
     body = OAuthError(error=error, error_description=description)
+    headers = NO_STORE
+    if isinstance(exc, RequestEntityTooLarge):
+        # The rest of the body stays unread: the connection can't carry another request.
+        headers = {**NO_STORE, "Connection": "close"}
     return Response(
         content=msgspec.json.encode(body),
         status_code=status,
         media_type="application/json",
-        headers=NO_STORE,
+        headers=headers,
     )
 
 

@@ -129,6 +129,9 @@ def problem_response(request: Request[Any, Any, Any], exc: Exception) -> Respons
         headers.update(exc.headers)
     if isinstance(exc, AuthenticationRequiredError | InvalidTokenError):
         headers["WWW-Authenticate"] = _challenge(exc)
+    if isinstance(exc, RequestEntityTooLarge):
+        # The rest of the body stays unread: the connection can't carry another request.
+        headers["Connection"] = "close"
     if isinstance(exc, StorageUnavailableError):
         log.warning("storage unavailable: %s", exc)
         headers["Retry-After"] = "5"

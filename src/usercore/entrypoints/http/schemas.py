@@ -110,6 +110,10 @@ class TokenOut(msgspec.Struct, frozen=True):
     refresh_token: str
 
 
+class Revoked(msgspec.Struct, frozen=True):
+    """A revocation's answer: an empty object, whether or not the token was known (RFC 7009)."""
+
+
 class OAuthError(msgspec.Struct, frozen=True, omit_defaults=True):
     """A token endpoint error (RFC 6749 §5.2)."""
 

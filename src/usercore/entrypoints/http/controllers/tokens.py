@@ -12,9 +12,10 @@ from usercore.entrypoints.http.guards import BODY_MEDIA_TYPE, FORM, require_body
 from usercore.entrypoints.http.metrics import HttpMetrics
 from usercore.entrypoints.http.oauth import NO_STORE, OAUTH_EXCEPTION_HANDLERS
 from usercore.entrypoints.http.openapi import oauth_errors, problems
-from usercore.entrypoints.http.schemas import RevokeRequest, TokenOut, TokenRequest
+from usercore.entrypoints.http.schemas import Revoked, RevokeRequest, TokenOut, TokenRequest
 from usercore.entrypoints.http.wiring import IssuedTokens, TokenIssuer
 
+_REVOKED = Revoked()
 _FORM_BODY = {
     "guards": [require_body_media_type],
     "opt": {BODY_MEDIA_TYPE: FORM},
@@ -86,10 +87,10 @@ class TokensController(Controller):
         self,
         data: URLEncodedBody[RevokeRequest],
         tokens: NamedDependency[SkipValidation[TokenIssuer]],
-    ) -> Response[bytes]:
+    ) -> Response[Revoked]:
         """End the session of a refresh token; 200 whether or not the token was known."""
         await tokens.revoke(token=_required(data.token, "token"))
-        return Response(b"", headers=NO_STORE)
+        return Response(_REVOKED, headers=NO_STORE)
 
 
 class KeysController(Controller):

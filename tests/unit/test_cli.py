@@ -1,0 +1,160 @@
+"""The ``usercore`` command line, in process: settings precedence, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+import usercore
+from usercore.container.storage import BACKENDS
+from usercore.entrypoints.cli import accounts
+from usercore.entrypoints.cli.main import main
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    for name in list(os.environ):
+        if name.startswith("USERCORE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("USERCORE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("USERCORE_ARGON2_MEMORY_KIB", "256")
+    return tmp_path
+
+
+def database_url(tmp_path: Path) -> str:
+    if "sqlite" in BACKENDS:
+        return f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}"
+    return "memory://"
+
+
+def test_prints_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as version:
+        main(["--version"])
+    assert version.value.code == 0
+    assert capsys.readouterr().out.strip() == f"usercore {usercore.__version__}"
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for command in ("serve", "migrate", "users", "keys"):
+        assert command in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "named"),
+    [
+        (["serve", "--port", "70000"], {}, "USERCORE_PORT"),
+        (["serve"], {"USERCORE_WORKERS": "0"}, "USERCORE_WORKERS"),
+        (["serve"], {"USERCORE_PORT": "eighty"}, "USERCORE_PORT"),
+        (["serve", "--database-url", "nosuch://x"], {}, "USERCORE_DATABASE_URL"),
+        (["serve", "--database-url", "memory://", "--workers", "2"], {}, "USERCORE_WORKERS"),
+        (["serve", "--tls-cert-file", "/nonexistent.pem"], {}, "USERCORE_TLS_KEY_FILE"),
+        (["migrate"], {"USERCORE_DATABASE_URL": "no-scheme"}, "USERCORE_DATABASE_URL"),
+    ],
+)
+def test_bad_settings_stop_with_one_line(
+    argv: list[str],
+    env: dict[str, str],
+    named: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"usercore: {named}:")
+
+
+def test_flags_win_over_the_environment(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("USERCORE_DATABASE_URL", "nosuch://x")
+    assert main(["migrate", "--database-url", "memory://"]) == 0
+    assert "up to date" in capsys.readouterr().out
+
+
+def test_creates_users_with_the_password_from_stdin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = database_url(tmp_path)
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert (
+        main(
+            [
+                "users",
+                "create",
+                "--email",
+                "Root@Example.com",
+                "--admin",
+                "--password-stdin",
+                "--database-url",
+                url,
+            ]
+        )
+        == 0
+    )
+    user_id, email = capsys.readouterr().out.split()
+    assert (len(user_id), email) == (36, "root@example.com")
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert (
+        main(
+            [
+                "users",
+                "create",
+                "--email",
+                "b@example.com",
+                "--password-stdin",
+                "--database-url",
+                url,
+            ]
+        )
+        == 1
+    )
+    err = capsys.readouterr().err
+    assert err.startswith("usercore: Use at least 15 characters")
+    assert "short" not in err.split("characters", 1)[1]
+    assert err.count("\n") == 1
+
+
+def test_stdin_password_loses_exactly_one_newline() -> None:
+    assert (
+        accounts.read_password(from_stdin=True, stdin=io.StringIO("pass word\n\n")) == "pass word\n"
+    )
+    assert (
+        accounts.read_password(from_stdin=True, stdin=io.StringIO("pass word\r\n")) == "pass word"
+    )
+    assert accounts.read_password(from_stdin=True, stdin=io.StringIO(" pass ")) == " pass "
+
+
+def test_prompts_twice_when_not_reading_stdin(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answers = iter([PASSWORD, PASSWORD + "typo"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+    assert main(["users", "create", "--email", "p@example.com", "--database-url", "memory://"]) == 1
+    assert "differ" in capsys.readouterr().err
+
+
+def test_never_takes_a_password_argument(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as refused:
+        main(["users", "create", "--email", "a@example.com", "--password", PASSWORD])
+    assert refused.value.code == 2
+    assert PASSWORD not in capsys.readouterr().out
+
+
+def test_rotates_signing_keys(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["keys", "rotate"]) == 0
+    first = capsys.readouterr().out.strip()
+    assert main(["keys", "rotate"]) == 0
+    second = capsys.readouterr().out.strip()
+    assert first != second
+    key_file = tmp_path / "signing-keys.json"
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    assert {first, second} <= set(json.dumps(json.loads(key_file.read_text())).split('"'))
