@@ -73,7 +73,8 @@ def postgres_unavailable_reason() -> str | None:
     try:
         asyncio.run(probe())
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        return f"no PostgreSQL server at {ADMIN_URL} ({type(exc).__name__}: {exc})"
+        shown = sa.make_url(ADMIN_URL).render_as_string(hide_password=True)
+        return f"no PostgreSQL server at {shown} ({type(exc).__name__}: {exc})"
     return None
 
 

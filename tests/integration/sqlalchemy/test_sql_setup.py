@@ -125,3 +125,20 @@ async def test_the_email_lookup_is_exact_on_the_normalised_form(tmp_path: Path) 
         assert await users.get_by_email(Email("Ada@Example.COM")) is None  # not normalised
     finally:
         await database.dispose()
+
+
+async def test_workers_starting_together_on_a_new_sqlite_file_all_work(tmp_path: Path) -> None:
+    # As `usercore serve --workers N` does: separate instances, one fresh file.
+    url = sqlite_url(tmp_path / "shared.sqlite3")
+    databases = [open_database(url) for _ in range(4)]
+    make = RecordFactory()
+    made = [make.user() for _ in databases]
+    try:
+        await asyncio.gather(
+            *(repositories_on(db).users.add(u) for db, u in zip(databases, made, strict=True))
+        )
+        for user in made:
+            assert await repositories_on(databases[0]).users.get(user.id) == user
+    finally:
+        for database in databases:
+            await database.dispose()
