@@ -97,7 +97,9 @@ class MongoSessionRepository(SessionRepository):
                 {"user_id": user_key(user_id), "revoked_at": None},
                 {"$set": {"revoked_at": utc_millis(now)}},
             )
-        return result.matched_count
+        # Each document is re-checked against the filter as it is written, so
+        # this counts exactly the sessions this call revoked.
+        return result.modified_count
 
     async def list_for_user(self, user_id: UserId) -> list[Session]:  # noqa: D102
         with self._store.operation():
