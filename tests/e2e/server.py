@@ -33,9 +33,15 @@ def free_port() -> int:
 
 
 def environment(data_dir: Path, backend: str) -> dict[str, str]:
-    """Env vars of a fast, isolated server: cheap Argon2, its own data directory."""
-    url = "memory://" if backend == "memory" else f"sqlite+aiosqlite:///{data_dir / 'e2e.sqlite3'}"
+    """Env vars of a fast, isolated server: cheap Argon2, its own data directory.
+
+    ``backend="default"`` sets nothing but a fresh home: the out-of-the-box server.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("USERCORE_")}
+    if backend == "default":
+        env["XDG_DATA_HOME"] = str(data_dir)
+        return env
+    url = "memory://" if backend == "memory" else f"sqlite+aiosqlite:///{data_dir / 'e2e.sqlite3'}"
     env.update(
         USERCORE_DATA_DIR=str(data_dir),
         USERCORE_DATABASE_URL=url,
@@ -110,10 +116,12 @@ def run_cli(*args: str, env: dict[str, str], stdin: str = "") -> subprocess.Comp
 
 
 @contextmanager
-def running_server(data_dir: Path, backend: str, *extra_args: str) -> Iterator[Server]:
+def running_server(
+    data_dir: Path, backend: str, *extra_args: str, scheme: str = "http"
+) -> Iterator[Server]:
     """Start ``usercore serve`` and wait until it answers; stop it after."""
     env = environment(data_dir, backend)
-    has_admin = backend != "memory"
+    has_admin = backend == "sqlite"
     if has_admin:
         # Storage outlives the CLI process only on a real database.
         created = run_cli(
@@ -130,10 +138,10 @@ def running_server(data_dir: Path, backend: str, *extra_args: str) -> Iterator[S
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    base_url = f"http://127.0.0.1:{port}"
+    base_url = f"{scheme}://127.0.0.1:{port}"
     try:
         _wait_until_live(base_url, process, log_file)
-        with httpx.Client(base_url=base_url, timeout=30) as client:
+        with httpx.Client(base_url=base_url, timeout=30, verify=False) as client:  # noqa: S501
             server = Server(base_url, backend, log_file, env, client, has_admin=has_admin)
             server.secrets.add(ADMIN_PASSWORD)
             yield server
@@ -152,7 +160,9 @@ def _wait_until_live(base_url: str, process: subprocess.Popen[bytes], log_file: 
         if process.poll() is not None:
             raise RuntimeError(f"usercore serve exited: {log_file.read_text()}")
         try:
-            if httpx.get(f"{base_url}/health/live", timeout=1).status_code == 200:
+            # A self-signed certificate in the TLS test: only the loopback is trusted.
+            live = httpx.get(f"{base_url}/health/live", timeout=1, verify=False)  # noqa: S501
+            if live.status_code == 200:
                 return
         except httpx.TransportError:
             pass
