@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
-from datetime import UTC, datetime
 
 import pytest
 
 from tests.integration.mongo.support import mongo_repositories
 from usercore.testing import (
-    RecordFactory,
     Repositories,
     SessionRepositoryContract,
     UserRepositoryContract,
@@ -23,20 +21,8 @@ from usercore.testing.machine import UserLifecycleMachine
 
 pytestmark = pytest.mark.mongo
 
-#: The TTL index makes the server purge sessions whose ``expires_at`` has
-#: passed by the wall clock (mongomock-motor at once, a real server within a
-#: minute). The suites' records live around a fixed date that is already past,
-#: so here they are built around a moment the wall clock will not reach.
-FUTURE_EPOCH = datetime(2100, 3, 1, 12, 0, 0, 123000, tzinfo=UTC)
-
 
 class MongoBackend:
-    @pytest.fixture
-    def make(self) -> RecordFactory:
-        factory = RecordFactory()
-        factory.clock.set(FUTURE_EPOCH)
-        return factory
-
     @pytest.fixture
     async def repositories(self) -> AsyncIterator[Repositories]:
         async with mongo_repositories() as repositories:

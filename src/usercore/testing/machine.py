@@ -131,7 +131,8 @@ class UserLifecycleMachine(RuleBasedStateMachine):
         except WeakPasswordError:
             # The drawn password passes the policy alone, so a context word
             # (the email's local part or the name) must be what refused it.
-            assert normalised not in self.model
+            # The policy is checked before the email's uniqueness, so the
+            # email may be taken too.
             context = [Email.parse(email).local_part, *parse_name(name).split()]
             with contextlib.suppress(WeakPasswordError):
                 POLICY.check(password, context=context)
