@@ -138,3 +138,9 @@ async def test_a_server_database_behind_the_code_refuses_use_and_names_migrate(
     finally:
         await database.dispose()
         await drop_postgres_database(url)
+
+
+async def test_migrate_creates_the_directory_of_a_sqlite_file(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "fresh" / "dir" / "usercore.sqlite3")
+    await migrate_storage(url, pool_size=1, timeout_seconds=10)
+    assert await _on(url, _differences) == []

@@ -108,9 +108,7 @@ class SqlAlchemyDatabase:
             self._schema_ready = True
 
     async def _migrate_embedded(self) -> None:
-        database = self.settings.url.database
-        if not self.settings.in_memory and database:
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        _make_directory(self.settings)
         async with self.engine.connect() as conn:
             current = await conn.run_sync(schema.current_revisions)
         if current == schema.head_revisions():
@@ -131,9 +129,17 @@ async def migrate(settings: ConnectSettings) -> None:
     """
     engine = create_engine(settings, autocommit=False)
     try:
+        _make_directory(settings)
         async with engine.begin() as conn:
             await conn.run_sync(schema.upgrade)
     except STORAGE_FAILURES as exc:
         raise unavailable(settings.dialect, exc, timeout=settings.timeout_seconds) from exc
     finally:
         await engine.dispose()
+
+
+def _make_directory(settings: ConnectSettings) -> None:
+    """Create the directory of an SQLite file, as the embedded default needs on first start."""
+    database = settings.url.database
+    if settings.dialect == "sqlite" and not settings.in_memory and database:
+        Path(database).parent.mkdir(parents=True, exist_ok=True)

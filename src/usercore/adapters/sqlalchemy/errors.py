@@ -23,6 +23,10 @@ def unavailable(backend: str, exc: BaseException, *, timeout: float) -> StorageU
     if isinstance(exc, TimeoutError | sa_exc.TimeoutError):
         return StorageUnavailableError(backend, f"no answer within {timeout:g} s")
     cause = exc.orig if isinstance(exc, sa_exc.DBAPIError) and exc.orig is not None else exc
+    if backend == "sqlite" and isinstance(exc, sa_exc.OperationalError):
+        # SQLite's messages are fixed phrases an operator can act on
+        # ("unable to open database file", "disk I/O error"), never data.
+        return StorageUnavailableError(backend, f"storage failed ({cause})")
     return StorageUnavailableError(backend, f"storage failed ({type(cause).__name__})")
 
 
