@@ -56,6 +56,7 @@ class Measurement:
     non2xx: int
     p50_ms: float
     p99_ms: float
+    cpu_ms_per_request: float = 0.0  # the server's CPU time per request (all its processes)
 
     @property
     def rps(self) -> float:

@@ -54,6 +54,11 @@ class Cell:
         return statistics.median(run.p99_ms for run in self.runs)
 
     @property
+    def cpu_ms(self) -> float:
+        """Median over the runs of the server's CPU milliseconds per request."""
+        return statistics.median(run.cpu_ms_per_request for run in self.runs)
+
+    @property
     def errors(self) -> int:
         """Socket errors and timeouts over all runs."""
         return sum(run.errors for run in self.runs)
@@ -149,14 +154,15 @@ def markdown(phases: Sequence[Phase], meta: Mapping[str, Any]) -> str:
             f"{phase.ceiling:,.1f} verifies/s with {phase.workers} process(es); "
             f"{phase.ceiling_all_cores:,.1f}/s with one process per core.",
             "",
-            "| scenario | server | req/s (median) | p50 ms | p99 ms | errors | non-2xx |",
-            "|---|---|---:|---:|---:|---:|---:|",
+            "| scenario | server | req/s (median) | p50 ms | p99 ms | server CPU ms/req "
+            "| errors | non-2xx |",
+            "|---|---|---:|---:|---:|---:|---:|---:|",
         ]
         for scenario, cells in phase.cells.items():
             for name, cell in cells.items():
                 out.append(
                     f"| {SCENARIOS[scenario]} | {name} | {cell.rps:,.0f} | {cell.p50_ms:.2f} "
-                    f"| {cell.p99_ms:.2f} | {cell.errors} | {cell.non2xx} |"
+                    f"| {cell.p99_ms:.2f} | {cell.cpu_ms:.2f} | {cell.errors} | {cell.non2xx} |"
                 )
         out += [
             "",

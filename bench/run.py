@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 import json
 import os
@@ -158,15 +159,21 @@ def measure(
             assert shape is not None
             assert target.server is not None
             seconds = args.warmup if round_ < 0 else args.duration
+            cpu_before = target.server.cpu_seconds()
             result = run_wrk(
                 target.server.url, shape, seconds=seconds, load=load, tag=f"i{next(tags)}"
+            )
+            cpu = target.server.cpu_seconds() - cpu_before
+            result = dataclasses.replace(
+                result, cpu_ms_per_request=1000 * cpu / result.requests if result.requests else 0.0
             )
             if round_ >= 0:
                 runs[target.name].append(result)
             label = "warm-up" if round_ < 0 else f"run {round_ + 1}"
             log(
                 f"{scenario} {target.name} {label}: {result.rps:,.0f} req/s, "
-                f"p99 {result.p99_ms:.1f} ms, errors {result.errors}, non-2xx {result.non2xx}"
+                f"p99 {result.p99_ms:.1f} ms, CPU {result.cpu_ms_per_request:.2f} ms/req, "
+                f"errors {result.errors}, non-2xx {result.non2xx}"
             )
     return {name: Cell(tuple(measured)) for name, measured in runs.items()}
 

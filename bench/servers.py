@@ -58,6 +58,18 @@ class Server:
         except psutil.Error:
             return []
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the server and all its processes."""
+        try:
+            root = psutil.Process(self.process.pid)
+            total = 0.0
+            for proc in [root, *root.children(recursive=True)]:
+                times = proc.cpu_times()
+                total += times.user + times.system
+        except psutil.Error:
+            return 0.0
+        return total
+
     def log_tail(self, lines: int = 30) -> str:
         """The last lines the server printed."""
         try:

@@ -72,7 +72,9 @@ class Target:
         if self.kind == "usercore":
             assert self.database is not None
             env = {
-                "USERCORE_DATABASE_URL": setup.postgres.sqlalchemy_url(self.database),
+                # The same pool as the others: pool_size connections, no overflow.
+                "USERCORE_DATABASE_URL": setup.postgres.sqlalchemy_url(self.database)
+                + "?max_overflow=0",
                 "USERCORE_DATA_DIR": str(setup.data_dir),
                 "USERCORE_DB_POOL_SIZE": pool,
                 # Tokens outlive the whole run, as fastapi-users' do.
