@@ -2,7 +2,7 @@
 
 Run (about a minute; PostgreSQL is skipped with a note when no server answers):
 
-    .venv/bin/python bench/storage.py [--sizes 1000 100000] [--seconds 0.5]
+    .venv/bin/python -m bench.storage [--sizes 1000 100000] [--seconds 0.5]
         [--backends memory sqlite postgres]
 
 For each backend and table size it reports operations per second of
