@@ -6,14 +6,25 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.server import E2E_BACKENDS, Server, running_server
+from tests.e2e.server import E2E_BACKENDS, Server, postgres_database, running_server
 
 
-@pytest.fixture(scope="module", params=E2E_BACKENDS)
+@pytest.fixture(
+    scope="module",
+    params=[*E2E_BACKENDS, pytest.param("postgres", marks=pytest.mark.postgres)],
+)
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
-    with running_server(tmp_path_factory.mktemp(f"e2e-{request.param}"), request.param) as running:
+    data_dir = tmp_path_factory.mktemp(f"e2e-{request.param}")
+    if request.param != "postgres":
+        with running_server(data_dir, request.param) as running:
+            yield running
+        return
+    with (
+        postgres_database() as url,
+        running_server(data_dir, "postgres", database_url=url) as running,
+    ):
         yield running
 
 

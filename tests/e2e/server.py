@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -14,6 +15,11 @@ from pathlib import Path
 import attrs
 import httpx
 
+from tests.integration.sqlalchemy.support import (
+    create_postgres_database,
+    drop_postgres_database,
+    require_postgres,
+)
 from usercore.container.storage import BACKENDS
 
 PASSWORD = "correct horse battery staple"
@@ -32,16 +38,19 @@ def free_port() -> int:
         return port
 
 
-def environment(data_dir: Path, backend: str) -> dict[str, str]:
+def environment(data_dir: Path, backend: str, database_url: str | None = None) -> dict[str, str]:
     """Env vars of a fast, isolated server: cheap Argon2, its own data directory.
 
-    ``backend="default"`` sets nothing but a fresh home: the out-of-the-box server.
+    ``backend="default"`` sets nothing but a fresh home: the out-of-the-box server;
+    ``"postgres"`` needs the ``database_url`` of a database of its own.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("USERCORE_")}
     if backend == "default":
         env["XDG_DATA_HOME"] = str(data_dir)
         return env
-    url = "memory://" if backend == "memory" else f"sqlite+aiosqlite:///{data_dir / 'e2e.sqlite3'}"
+    url = database_url or (
+        "memory://" if backend == "memory" else f"sqlite+aiosqlite:///{data_dir / 'e2e.sqlite3'}"
+    )
     env.update(
         USERCORE_DATA_DIR=str(data_dir),
         USERCORE_DATABASE_URL=url,
@@ -99,6 +108,17 @@ class Server:
         return bearer(self.login(ADMIN_EMAIL, ADMIN_PASSWORD)["access_token"])
 
 
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database (skips without a server; fails so in CI)."""
+    require_postgres()
+    url = asyncio.run(create_postgres_database())
+    try:
+        yield url
+    finally:
+        asyncio.run(drop_postgres_database(url))
+
+
 def bearer(access_token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {access_token}"}
 
@@ -117,11 +137,18 @@ def run_cli(*args: str, env: dict[str, str], stdin: str = "") -> subprocess.Comp
 
 @contextmanager
 def running_server(
-    data_dir: Path, backend: str, *extra_args: str, scheme: str = "http"
+    data_dir: Path,
+    backend: str,
+    *extra_args: str,
+    scheme: str = "http",
+    database_url: str | None = None,
 ) -> Iterator[Server]:
     """Start ``usercore serve`` and wait until it answers; stop it after."""
-    env = environment(data_dir, backend)
-    has_admin = backend == "sqlite"
+    env = environment(data_dir, backend, database_url)
+    has_admin = backend in {"sqlite", "postgres"}
+    if backend == "postgres":
+        migrated = run_cli("migrate", env=env)
+        assert migrated.returncode == 0, migrated.stderr
     if has_admin:
         # Storage outlives the CLI process only on a real database.
         created = run_cli(

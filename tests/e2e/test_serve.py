@@ -12,7 +12,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.e2e.server import E2E_BACKENDS, bearer, environment, run_cli, running_server
+from tests.e2e.server import (
+    E2E_BACKENDS,
+    bearer,
+    environment,
+    postgres_database,
+    run_cli,
+    running_server,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -48,6 +55,17 @@ def test_serves_https_with_a_certificate(tmp_path: Path) -> None:
     args = ("--tls-cert-file", str(cert_file), "--tls-key-file", str(key_file))
     with running_server(tmp_path, "memory", *args, scheme="https") as server:
         assert server.client.get("/health/live").json() == {"status": "ok"}
+
+
+@pytest.mark.postgres
+def test_refuses_to_start_on_an_unmigrated_server_database(tmp_path: Path) -> None:
+    with postgres_database() as url:
+        failed = run_cli("serve", "--port", "0", env=environment(tmp_path, "postgres", url))
+        assert failed.returncode == 1
+        assert failed.stderr.count("\n") == 1
+        assert failed.stderr.startswith("usercore: postgresql: the storage schema is out of date")
+        assert "run `usercore migrate`" in failed.stderr
+        assert run_cli("migrate", env=environment(tmp_path, "postgres", url)).returncode == 0
 
 
 def test_a_bad_setting_is_one_line_not_a_traceback(tmp_path: Path) -> None:

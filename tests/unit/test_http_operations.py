@@ -37,7 +37,7 @@ from usercore.domain.user import User
 from usercore.entrypoints.http.errors import AuthenticationRequiredError, UnsupportedMediaTypeError
 from usercore.entrypoints.http.logs import JsonFormatter, RequestIdFilter
 from usercore.entrypoints.http.problems import PROBLEMS
-from usercore.ports.errors import StorageUnavailableError
+from usercore.ports.errors import SchemaOutOfDateError, StorageUnavailableError
 
 USER_ID = "01890a5d-ac96-774b-bcce-b302099a8057"
 EXAMPLES: dict[type[Exception], Exception] = {
@@ -52,6 +52,7 @@ EXAMPLES: dict[type[Exception], Exception] = {
     VersionConflictError: VersionConflictError(USER_ID, 3),
     UnsupportedMediaTypeError: UnsupportedMediaTypeError("application/json"),
     StorageUnavailableError: StorageUnavailableError("sqlite", "connection refused at db.internal"),
+    SchemaOutOfDateError: SchemaOutOfDateError("postgresql", "found db.internal revision 1"),
     RuntimeError: RuntimeError("a secret detail of a bug"),
 }
 #: The table's entries raised by Litestar itself; tested through real requests below.

@@ -50,13 +50,13 @@ async def create_user(
         StorageUnavailableError: Storage does not answer.
     """
     container = build_container(settings)
-    await _maybe_await(container.init_resources())
+    await maybe_await(container.init_resources())
     try:
         users: UserService = await resolve(container.user_service())
         roles = frozenset({Role.USER, Role.ADMIN} if admin else {Role.USER})
         return await users.create_user(email=email, password=password, name=name, roles=roles)
     finally:
-        await _maybe_await(container.shutdown_resources())
+        await maybe_await(container.shutdown_resources())
 
 
 def rotate_keys(settings: Settings) -> str:
@@ -64,7 +64,8 @@ def rotate_keys(settings: Settings) -> str:
     return rotate_signing_keys(settings)
 
 
-async def _maybe_await(result: object) -> None:
+async def maybe_await(result: object) -> None:
+    """Await ``result`` if it is awaitable (the container's resource calls may be)."""
     # init_resources/shutdown_resources give an awaitable only when a resource is async.
     if inspect.isawaitable(result):
         await result

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
+import sys
 import tempfile
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -13,7 +16,11 @@ from granian.log import LogLevels
 from granian.server import Server
 
 from usercore.config import ENV_PREFIX, Settings, SettingsError
-from usercore.container import backend_for, build_container
+from usercore.container import backend_for, build_container, resolve
+from usercore.domain.ids import UserId
+from usercore.entrypoints.cli.accounts import maybe_await
+from usercore.ports.errors import StorageUnavailableError
+from usercore.services.users import UserService
 
 #: The app factory each worker calls (see usercore.entrypoints.http.asgi).
 APP_FACTORY = "usercore.entrypoints.http.asgi:app_from_environment"
@@ -37,6 +44,30 @@ def check_tls(settings: Settings) -> tuple[Path | None, Path | None]:
     return cert, key
 
 
+async def check_storage(settings: Settings) -> None:
+    """Reach storage once before any worker starts.
+
+    An out-of-date schema stops the command here, with a message naming
+    ``usercore migrate``; storage that does not answer only gets a warning,
+    as the server answers 503 until it does.
+
+    Raises:
+        SchemaOutOfDateError: The schema needs ``usercore migrate``.
+    """
+    container = build_container(settings)
+    await maybe_await(container.init_resources())
+    try:
+        users: UserService = await resolve(container.user_service())
+        await users.find(UserId(str(uuid.UUID(int=0))))
+    except StorageUnavailableError as exc:
+        print(
+            f"usercore: warning: storage is not answering ({exc}); serving 503 until it does",
+            file=sys.stderr,
+        )
+    finally:
+        await maybe_await(container.shutdown_resources())
+
+
 def export_settings(overrides: Mapping[str, object]) -> None:
     """Put command-line settings into ``USERCORE_*`` env vars, which the workers read.
 
@@ -57,6 +88,7 @@ def serve(settings: Settings, overrides: Mapping[str, object]) -> int:
     if settings.workers > 1 and backend_for(settings.database_url) == "memory":
         raise SettingsError("workers", "memory:// keeps its data inside one process; use 1")
     cert, key = check_tls(settings)
+    asyncio.run(check_storage(settings))
     export_settings(overrides)
     metrics_dir = None
     if settings.workers > 1:

@@ -35,7 +35,7 @@ from usercore.entrypoints.http.errors import (
     UnsupportedMediaTypeError,
 )
 from usercore.entrypoints.http.observability import request_id_of
-from usercore.ports.errors import StorageUnavailableError
+from usercore.ports.errors import SchemaOutOfDateError, StorageUnavailableError
 
 _NAMED_FIELD = re.compile(r"(?:unknown|missing required) field `([^`]{1,100})`")
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -76,6 +76,9 @@ PROBLEMS: Mapping[type[Exception], ProblemType] = {
         415, "unsupported-media-type", "Unsupported content type"
     ),
     StorageUnavailableError: ProblemType(
+        503, "service-unavailable", "The service is temporarily unavailable"
+    ),
+    SchemaOutOfDateError: ProblemType(
         503, "service-unavailable", "The service is temporarily unavailable"
     ),
 }
@@ -132,7 +135,7 @@ def problem_response(request: Request[Any, Any, Any], exc: Exception) -> Respons
     if isinstance(exc, RequestEntityTooLarge):
         # The rest of the body stays unread: the connection can't carry another request.
         headers["Connection"] = "close"
-    if isinstance(exc, StorageUnavailableError):
+    if isinstance(exc, StorageUnavailableError | SchemaOutOfDateError):
         log.warning("storage unavailable: %s", exc)
         headers["Retry-After"] = "5"
     problem = Problem(
@@ -159,7 +162,7 @@ def _detail(exc: Exception) -> str:
         return str(exc.detail)
     if isinstance(exc, UnicodeDecodeError):
         return "The body is not valid UTF-8."
-    if isinstance(exc, StorageUnavailableError):
+    if isinstance(exc, StorageUnavailableError | SchemaOutOfDateError):
         # The backend's reason may name hosts; it stays in the log.
         return "Storage is unavailable; try again shortly."
     if isinstance(exc, InvalidTokenError):
