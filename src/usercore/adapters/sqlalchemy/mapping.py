@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,7 +35,7 @@ class Codec:
 
     def roles_out(self, value: Any) -> frozenset[Role]:
         """The stored roles as a set."""
-        return frozenset(Role(name) for name in value)
+        return _role_set(tuple(value))
 
     def user_to_row(self, user: User) -> dict[str, Any]:
         """Every column of ``user``."""
@@ -112,7 +113,19 @@ class SqliteCodec(Codec):
         return role_marker_list(sorted(role.name for role in roles))
 
     def roles_out(self, value: Any) -> frozenset[Role]:  # noqa: D102
-        return frozenset(Role(name) for name in value.split("|") if name)
+        return _role_set_from_markers(value)
+
+
+# Few distinct role sets exist; building (and validating) Role objects for
+# every row of every page would be most of the cost of mapping a user.
+@functools.lru_cache(maxsize=1024)
+def _role_set(names: tuple[str, ...]) -> frozenset[Role]:
+    return frozenset(Role(name) for name in names)
+
+
+@functools.lru_cache(maxsize=1024)
+def _role_set_from_markers(markers: str) -> frozenset[Role]:
+    return frozenset(Role(name) for name in markers.split("|") if name)
 
 
 def role_marker_list(names: list[str]) -> str:
