@@ -222,3 +222,11 @@ async def test_storage_down_answers_503_and_resumes(tmp_path: Path) -> None:
         assert (await api.client.get("/health/ready")).status_code == 200
         assert (await api.client.get("/users/me", headers=auth)).status_code == 200
     container.storage.reset_override()
+
+
+async def test_odd_methods_share_one_metric_label(api: Api) -> None:
+    for method in ("FOO", "BAR"):
+        await api.client.request(method, "/health/live")
+    text = (await api.client.get("/metrics")).text
+    assert 'method="other",route="/health/live",status="405"} 2.0' in text
+    assert "FOO" not in text

@@ -10,6 +10,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 #: Set by ``usercore serve`` with several workers, so /metrics adds up all of them.
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _LATENCY_BUCKETS = (
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 )  # fmt: skip
@@ -41,12 +42,22 @@ class HttpMetrics:
         )
         for outcome in ("success", "failure"):
             self.logins.labels(outcome=outcome)
+        # The labelled children of each (method, route, status), found once.
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one answered request."""
-        status_text = str(status)
-        self.requests.labels(method, route, status_text).inc()
-        self.duration.labels(method, route, status_text).observe(seconds)
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            # Any text can be a method: only the standard ones get a label of their own.
+            label = method if method in _METHODS else "other"
+            children = self._children[key] = (
+                self.requests.labels(label, route, str(status)),
+                self.duration.labels(label, route, str(status)),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
 
     def login(self, *, success: bool) -> None:
         """Count one password login attempt."""
