@@ -43,6 +43,7 @@ def test_url_options_override_the_settings() -> None:
         timeout_seconds=5,
     )
     assert (settings.timeout_seconds, settings.pool_size, settings.max_overflow) == (2.5, 3, 1)
+    assert ConnectSettings.parse("sqlite:///x", pool_size=7, timeout_seconds=5).max_overflow == 0
     assert settings.sqlite_synchronous == "full"
     assert settings.url.render_as_string() == "sqlite+aiosqlite:////tmp/x.sqlite3"
     postgres = ConnectSettings.parse(
@@ -55,7 +56,12 @@ def test_url_options_override_the_settings() -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["sqlite:///x.db?timeout=soon", "sqlite:///x.db?synchronous=maybe", "sqlite:///x?timeout=0"],
+    [
+        "sqlite:///x.db?timeout=soon",
+        "sqlite:///x.db?synchronous=maybe",
+        "sqlite:///x?timeout=0",
+        "sqlite:///x?max_overflow=-1",
+    ],
 )
 async def test_a_bad_url_option_is_a_settings_error_naming_the_url(url: str) -> None:
     with pytest.raises(SettingsError, match="DATABASE_URL"):

@@ -61,7 +61,9 @@ class ConnectSettings:
         query = dict(url.query)
         options: dict[str, Any] = {
             "pool_size": pool_size,
-            "max_overflow": pool_size,
+            # The pool size is the cap on connections per process, so that an
+            # operator can size the server's max_connections as workers x pool_size.
+            "max_overflow": 0,
             "timeout_seconds": timeout_seconds,
         }
         for key, option, kind in (
@@ -78,6 +80,8 @@ class ConnectSettings:
             options["sqlite_synchronous"] = mode
         if options["timeout_seconds"] <= 0 or options["pool_size"] < 1:
             raise ValueError("timeout and pool_size must be positive")
+        if options["max_overflow"] < 0:
+            raise ValueError("max_overflow must be 0 or more")
         return cls(url=url.set(drivername=driver, query=query), **options)
 
 
