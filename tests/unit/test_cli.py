@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -158,3 +160,11 @@ def test_rotates_signing_keys(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     key_file = tmp_path / "signing-keys.json"
     assert oct(key_file.stat().st_mode & 0o777) == "0o600"
     assert {first, second} <= set(json.dumps(json.loads(key_file.read_text())).split('"'))
+
+
+def test_the_cli_leaves_prometheus_client_to_the_workers() -> None:
+    # With several workers, prometheus_client must first be imported after
+    # PROMETHEUS_MULTIPROC_DIR is set, or the forked workers count alone.
+    probe = "import sys, usercore.entrypoints.cli.main; print('prometheus_client' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)  # noqa: S603
+    assert done.stdout.strip() == "False"

@@ -92,9 +92,12 @@ def serve(settings: Settings, overrides: Mapping[str, object]) -> int:
     export_settings(overrides)
     metrics_dir = None
     if settings.workers > 1:
-        # Before any worker imports prometheus_client, which reads this at import.
+        # Before anything imports prometheus_client, which reads this at import.
         metrics_dir = tempfile.mkdtemp(prefix="usercore-metrics-")
         os.environ[PROMETHEUS_MULTIPROC_DIR] = metrics_dir
+    # Imported only now: it loads prometheus_client, which the forked workers inherit.
+    from usercore.entrypoints.http.logs import server_log_config
+
     try:
         Server(
             APP_FACTORY,
@@ -107,6 +110,7 @@ def serve(settings: Settings, overrides: Mapping[str, object]) -> int:
             ssl_key=key,
             log_access=False,  # our own request log has the request id and no secrets
             log_level=_granian_level(settings.log_level),
+            log_dictconfig=server_log_config(settings.log_format),
         ).serve()
     finally:
         if metrics_dir is not None:

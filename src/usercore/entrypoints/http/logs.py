@@ -93,3 +93,19 @@ def configure_logging(
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
+
+
+def server_log_config(log_format: Literal["json", "console"] = "json") -> dict[str, object]:
+    """A ``logging.config.dictConfig`` for the ASGI server's own loggers, in our format."""
+    formatter = JsonFormatter if log_format == "json" else ConsoleFormatter
+    handler = {
+        "formatter": "usercore",
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stderr",
+        "filters": ["request_id"],
+    }
+    return {
+        "filters": {"request_id": {"()": f"{__name__}.RequestIdFilter"}},
+        "formatters": {"usercore": {"()": f"{__name__}.{formatter.__name__}"}},
+        "handlers": {"console": handler, "access": handler},
+    }
