@@ -6,6 +6,7 @@ import asyncio
 import socket
 from pathlib import Path
 
+import attrs
 import pytest
 
 from tests.integration.sqlalchemy.support import open_database, repositories_on, sqlite_url
@@ -13,6 +14,7 @@ from usercore.adapters.sqlalchemy import ConnectSettings
 from usercore.config import SettingsError
 from usercore.container import backend_for, connect
 from usercore.domain.email import Email
+from usercore.domain.errors import EmailTakenError
 from usercore.ports.errors import StorageUnavailableError
 from usercore.testing import RecordFactory
 
@@ -148,3 +150,19 @@ async def test_workers_starting_together_on_a_new_sqlite_file_all_work(tmp_path:
     finally:
         for database in databases:
             await database.dispose()
+
+
+async def test_clashes_are_reported_as_the_memory_adapter_does(sql_url: str) -> None:
+    database = open_database(sql_url)
+    users = repositories_on(database).users
+    make = RecordFactory()
+    user = make.user()
+    try:
+        await users.add(user)
+        with pytest.raises(EmailTakenError):
+            await users.add(user)  # same id and email: the email is reported
+        with pytest.raises(ValueError, match="already stored"):
+            await users.add(attrs.evolve(user, email=Email("other@example.com")))
+        assert await users.get(user.id) == user
+    finally:
+        await database.dispose()

@@ -49,7 +49,13 @@ class SqlAlchemyUserRepository(UserRepository):
             try:
                 await conn.execute(_INSERT, row)
             except sa_exc.IntegrityError as exc:
-                raise _clash(exc, user) from exc
+                error = _clash(exc, user)
+                if not isinstance(error, EmailTakenError):
+                    # An id clash may hide an email clash; the email is the one to report.
+                    found = await conn.execute(_GET_BY_EMAIL, {"email": user.email.value})
+                    if found.first() is not None:
+                        error = EmailTakenError(user.email.value)
+                raise error from exc
 
     async def get(self, user_id: UserId) -> User | None:  # noqa: D102
         async with self._db.connect(write=False) as conn:
