@@ -168,3 +168,13 @@ def test_the_cli_leaves_prometheus_client_to_the_workers() -> None:
     probe = "import sys, usercore.entrypoints.cli.main; print('prometheus_client' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)  # noqa: S603
     assert done.stdout.strip() == "False"
+
+
+def test_an_unreadable_key_file_stops_serve_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("USERCORE_SIGNING_KEY_FILE", str(tmp_path / "missing.json"))
+    assert main(["serve", "--database-url", "memory://"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usercore: USERCORE_SIGNING_KEY_FILE:")
+    assert err.count("\n") == 1

@@ -44,19 +44,21 @@ def check_tls(settings: Settings) -> tuple[Path | None, Path | None]:
     return cert, key
 
 
-async def check_storage(settings: Settings) -> None:
-    """Reach storage once before any worker starts.
+async def check_start(settings: Settings) -> None:
+    """Read the signing keys and reach storage once, before any worker starts.
 
-    An out-of-date schema stops the command here, with a message naming
-    ``usercore migrate``; storage that does not answer only gets a warning,
-    as the server answers 503 until it does.
+    An unusable key file or an out-of-date schema stops the command here with
+    one line (the latter naming ``usercore migrate``); storage that does not
+    answer only gets a warning, as the server answers 503 until it does.
 
     Raises:
+        SettingsError: The signing keys can't be read or trusted.
         SchemaOutOfDateError: The schema needs ``usercore migrate``.
     """
     container = build_container(settings)
     await maybe_await(container.init_resources())
     try:
+        await resolve(container.signing_keys())
         users: UserService = await resolve(container.user_service())
         await users.find(UserId(str(uuid.UUID(int=0))))
     except StorageUnavailableError as exc:
@@ -88,7 +90,7 @@ def serve(settings: Settings, overrides: Mapping[str, object]) -> int:
     if settings.workers > 1 and backend_for(settings.database_url) == "memory":
         raise SettingsError("workers", "memory:// keeps its data inside one process; use 1")
     cert, key = check_tls(settings)
-    asyncio.run(check_storage(settings))
+    asyncio.run(check_start(settings))
     export_settings(overrides)
     metrics_dir = None
     if settings.workers > 1:
