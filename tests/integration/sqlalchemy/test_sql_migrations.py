@@ -130,6 +130,8 @@ async def test_a_server_database_behind_the_code_refuses_use_and_names_migrate(
     try:
         with pytest.raises(SchemaOutOfDateError, match="usercore migrate"):
             await repositories_on(database).users.get(RecordFactory().user().id)
+        with pytest.raises(SchemaOutOfDateError, match="usercore migrate"):
+            await repositories_on(database).users.ping()  # readiness reports it too
         # Nothing was created behind the operator's back.
         assert _table_names_without_version(await _on(url, _table_names)) == set()
         await migrate_storage(url, pool_size=1, timeout_seconds=10)
@@ -143,4 +145,14 @@ async def test_a_server_database_behind_the_code_refuses_use_and_names_migrate(
 async def test_migrate_creates_the_directory_of_a_sqlite_file(tmp_path: Path) -> None:
     url = sqlite_url(tmp_path / "fresh" / "dir" / "usercore.sqlite3")
     await migrate_storage(url, pool_size=1, timeout_seconds=10)
+    assert await _on(url, _differences) == []
+
+
+async def test_the_first_ping_migrates_the_embedded_database(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "pinged.sqlite3")
+    database = open_database(url)
+    try:
+        await repositories_on(database).users.ping()
+    finally:
+        await database.dispose()
     assert await _on(url, _differences) == []

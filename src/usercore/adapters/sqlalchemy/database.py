@@ -79,12 +79,18 @@ class SqlAlchemyDatabase:
             raise unavailable(self.backend, exc, timeout=self.timeout) from exc
 
     async def ping(self) -> None:
-        """Return when the database answers a trivial query (the schema is not checked)."""
-        try:
-            async with asyncio.timeout(self.timeout), self.engine.connect() as conn:
-                await conn.exec_driver_sql("SELECT 1")
-        except STORAGE_FAILURES as exc:
-            raise unavailable(self.backend, exc, timeout=self.timeout) from exc
+        """Return when the database answers and its schema is usable.
+
+        The first ping checks the schema like any first operation (and
+        migrates the embedded SQLite database), so a readiness check or a
+        start-up check reports a server database that needs ``usercore migrate``.
+
+        Raises:
+            StorageUnavailableError: The database does not answer in time.
+            SchemaOutOfDateError: It answers, but its schema is behind.
+        """
+        async with self.connect(write=False) as conn:
+            await conn.exec_driver_sql("SELECT 1")
 
     async def dispose(self) -> None:
         """Close every pooled connection."""
