@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post, put
+from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
 
@@ -38,6 +39,13 @@ IfMatch = Annotated[
 UserIdPath = Annotated[str, PathParameter(description="The user's id (a UUID).", max_length=64)]
 #: Headers of every response that carries one user: its version, and no caching of personal data.
 _NO_STORE = "no-store"
+#: OpenAPI: the headers of every answer that carries one user.
+_ONE_USER_HEADERS = [
+    ResponseHeader(
+        name="ETag", documentation_only=True, required=True, description='The version: "<n>".'
+    ),
+    ResponseHeader(name="Cache-Control", documentation_only=True, required=True, value="no-store"),
+]
 _JSON_BODY = {"guards": [require_body_media_type], "opt": {BODY_MEDIA_TYPE: JSON}}
 
 
@@ -59,6 +67,15 @@ class UsersController(Controller):
         "/",
         status_code=201,
         summary="Register",
+        response_headers=[
+            *_ONE_USER_HEADERS,
+            ResponseHeader(
+                name="Location",
+                documentation_only=True,
+                required=True,
+                description="/users/{id} of the new user.",
+            ),
+        ],
         responses=problems(400, 409, 413, 415),
         **_JSON_BODY,  # type: ignore[arg-type]
     )
@@ -73,7 +90,13 @@ class UsersController(Controller):
         location = f"{request.scope.get('root_path', '')}/users/{user.id.value}"
         return _one(user, 201, Location=location)
 
-    @get("/me", summary="Read my account", security=BEARER_SECURITY, responses=problems(401))
+    @get(
+        "/me",
+        summary="Read my account",
+        response_headers=_ONE_USER_HEADERS,
+        security=BEARER_SECURITY,
+        responses=problems(401),
+    )
     async def read_me(self, actor: NamedDependency[User]) -> Response[UserOut]:
         """The caller's own account."""
         return _one(actor)
@@ -81,6 +104,7 @@ class UsersController(Controller):
     @patch(
         "/me",
         summary="Change my name or email",
+        response_headers=_ONE_USER_HEADERS,
         security=BEARER_SECURITY,
         responses=problems(400, 401, 409, 412, 413, 415),
         **_JSON_BODY,  # type: ignore[arg-type]
@@ -157,6 +181,7 @@ class UsersController(Controller):
     @get(
         "/{user_id:str}",
         summary="Read a user",
+        response_headers=_ONE_USER_HEADERS,
         security=BEARER_SECURITY,
         responses=problems(400, 401, 404),
     )
@@ -169,6 +194,7 @@ class UsersController(Controller):
     @patch(
         "/{user_id:str}",
         summary="Change a user (admin)",
+        response_headers=_ONE_USER_HEADERS,
         security=BEARER_SECURITY,
         responses=problems(400, 401, 403, 404, 409, 412, 413, 415),
         **_JSON_BODY,  # type: ignore[arg-type]
