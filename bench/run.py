@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -45,6 +46,11 @@ from bench.servers import VENV_BIN
 from bench.targets import Setup, Target
 
 ID_SAMPLE = 1000
+#: Scenarios that run with the same servers up: the data-scale pair, then the rest.
+GROUPS = (
+    ("get_by_id", "list_page"),
+    ("get_me", "patch_me", "password_grant", "refresh_grant", "register"),
+)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -179,27 +185,40 @@ def measure(
 
 
 def run_phase(args: argparse.Namespace, setup: Setup, targets: list[Target], small: str) -> Phase:
-    """Start every server with ``setup.workers`` workers, measure, stop them."""
+    """Measure every scenario with ``setup.workers`` workers per server.
+
+    Scenarios run in groups, each with only the servers it needs up, so the
+    idle pools of the others don't crowd PostgreSQL's connection limit.
+    """
+    encoded = db.precomputed_hash()
+    seconds = min(args.duration, 5.0)
+    ceiling = argon2_verify_rate(setup.workers, seconds, encoded)
+    ceiling_all = argon2_verify_rate(os.cpu_count() or 1, seconds, encoded)
+    log(f"argon2id ceiling: {ceiling:.1f}/s ({setup.workers} proc), {ceiling_all:.1f}/s (all)")
     cells: dict[str, dict[str, Cell]] = {}
+    rss: dict[str, list[float]] = {}
     tags = itertools.count(setup.workers * 100_000)
-    with contextlib.ExitStack() as stack:
-        for target in targets:
-            server = stack.enter_context(target.run(setup))
-            log(f"{target.name}: up at {server.url}")
-        seconds = min(args.duration, 5.0)
-        encoded = db.precomputed_hash()
-        ceiling = argon2_verify_rate(setup.workers, seconds, encoded)
-        ceiling_all = argon2_verify_rate(os.cpu_count() or 1, seconds, encoded)
-        log(f"argon2id ceiling: {ceiling:.1f}/s ({setup.workers} proc), {ceiling_all:.1f}/s (all)")
-        by_name = {target.name: target for target in targets}
-        for scenario in args.scenarios:
-            runners = [by_name[name] for name in PARTICIPANTS[scenario] if name in by_name]
-            runners = [target for target in runners if target.supports(scenario)]
-            cells[scenario] = measure(args, scenario, runners, tags)
-            if scenario == "register":
-                forget_registrations(setup.postgres, small)
-        rss = {target.name: target.server.worker_rss_mb() for target in targets if target.server}
-    return Phase(setup.workers, ceiling, ceiling_all, cells, rss)
+    for group in GROUPS:
+        scenarios = [name for name in group if name in args.scenarios]
+        wanted = {name for scenario in scenarios for name in PARTICIPANTS[scenario]}
+        group_targets = [target for target in targets if target.name in wanted]
+        if not scenarios:
+            continue
+        with contextlib.ExitStack() as stack:
+            for target in group_targets:
+                server = stack.enter_context(target.run(setup))
+                log(f"{target.name}: up at {server.url}")
+            for scenario in scenarios:
+                runners = [t for t in group_targets if t.name in PARTICIPANTS[scenario]]
+                runners = [t for t in runners if t.supports(scenario)]
+                cells[scenario] = measure(args, scenario, runners, tags)
+                if scenario == "register":
+                    forget_registrations(setup.postgres, small)
+            for target in group_targets:
+                if target.server is not None:
+                    rss[target.name] = target.server.worker_rss_mb()
+    ordered = {name: cells[name] for name in SCENARIOS if name in cells}
+    return Phase(setup.workers, ceiling, ceiling_all, ordered, rss)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -229,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
     }
     interrupted = False
+    failed: Exception | None = None
     with contextlib.ExitStack() as stack:
         data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="usercore-bench-")))
         try:
@@ -246,6 +266,10 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             interrupted = True
             log("interrupted: stopping servers, dropping databases")
+        except Exception as exc:  # noqa: BLE001 - report what was measured, then fail
+            failed = exc
+            traceback.print_exc()
+            log(f"failed: {exc!r}; stopping servers, dropping databases")
     meta["load_average_end"] = str(os.getloadavg())
     report = markdown(phases, meta)
     (output / "report.md").write_text(report)
@@ -255,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(report)
     log(f"report and raw numbers in {output}")
+    if failed is not None:
+        raise SystemExit(f"bench failed: {failed!r}")
     return 130 if interrupted else 0
 
 
