@@ -66,8 +66,11 @@ class InMemoryUserRepository(UserRepository):
     async def list(self, query: UserQuery) -> Page[User]:  # noqa: D102
         store = self._store
         with store.lock:
-            start = 0 if query.after is None else bisect.bisect_right(store.sorted_ids, query.after)
-            candidates = (store.users[user_id] for user_id in store.sorted_ids[start:])
+            ids = store.sorted_ids
+            start = 0 if query.after is None else bisect.bisect_right(ids, query.after)
+            # Walk indices rather than slicing: a slice would copy the whole
+            # tail, making every page cost as much as the table is long.
+            candidates = (store.users[ids[i]] for i in range(start, len(ids)))
             matching = (user for user in candidates if _matches(user, query))
             rows = list(itertools.islice(matching, query.limit + 1))
         return user_page(rows, query.limit)
