@@ -142,11 +142,15 @@ def running_server(
     *extra_args: str,
     scheme: str = "http",
     database_url: str | None = None,
+    prepare: bool = True,
 ) -> Iterator[Server]:
-    """Start ``usercore serve`` and wait until it answers; stop it after."""
+    """Start ``usercore serve`` and wait until it answers; stop it after.
+
+    ``prepare`` migrates a server database and makes an admin first.
+    """
     env = environment(data_dir, backend, database_url)
-    has_admin = backend in {"sqlite", "postgres"}
-    if backend == "postgres":
+    has_admin = prepare and backend in {"sqlite", "postgres"}
+    if prepare and backend == "postgres":
         migrated = run_cli("migrate", env=env)
         assert migrated.returncode == 0, migrated.stderr
     if has_admin:
