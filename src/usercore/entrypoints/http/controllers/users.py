@@ -8,6 +8,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post, pu
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
+from litestar.types import Scope
 
 from usercore.domain.ids import UserId
 from usercore.domain.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, UserQuery
@@ -49,6 +50,19 @@ _ONE_USER_HEADERS = [
 _JSON_BODY = {"guards": [require_body_media_type], "opt": {BODY_MEDIA_TYPE: JSON}}
 
 
+def _mount_prefix(scope: Scope) -> str:
+    # Where another app mounted us: its root_path (ASGI), or what Litestar's
+    # mounts strip from the path before handing the request over.
+    root_path: str = scope.get("root_path", "")
+    if root_path:
+        return root_path
+    raw_path = scope.get("raw_path", b"").decode("latin-1")
+    path = scope["path"]
+    if path and raw_path.endswith(path):
+        return raw_path[: len(raw_path) - len(path)]
+    return ""
+
+
 def _one(user: User, status_code: int = 200, **headers: str) -> Response[UserOut]:
     return Response(
         user_out(user),
@@ -87,7 +101,7 @@ class UsersController(Controller):
     ) -> Response[UserOut]:
         """Create an account (anyone may)."""
         user = await users.register(email=data.email, password=data.password, name=data.name)
-        location = f"{request.scope.get('root_path', '')}/users/{user.id.value}"
+        location = f"{_mount_prefix(request.scope)}/users/{user.id.value}"
         return _one(user, 201, Location=location)
 
     @get(
