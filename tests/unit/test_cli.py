@@ -57,6 +57,8 @@ def test_prints_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
         (["serve", "--database-url", "memory://", "--workers", "2"], {}, "USERCORE_WORKERS"),
         (["serve", "--tls-cert-file", "/nonexistent.pem"], {}, "USERCORE_TLS_KEY_FILE"),
         (["migrate"], {"USERCORE_DATABASE_URL": "no-scheme"}, "USERCORE_DATABASE_URL"),
+        (["serve", "--log-level", "chatty"], {}, "USERCORE_LOG_LEVEL"),
+        (["serve"], {"USERCORE_LOG_FORMAT": "xml"}, "USERCORE_LOG_FORMAT"),
     ],
 )
 def test_bad_settings_stop_with_one_line(

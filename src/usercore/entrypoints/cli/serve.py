@@ -90,6 +90,7 @@ def serve(settings: Settings, overrides: Mapping[str, object]) -> int:
     if settings.workers > 1 and backend_for(settings.database_url) == "memory":
         raise SettingsError("workers", "memory:// keeps its data inside one process; use 1")
     cert, key = check_tls(settings)
+    log_level = _granian_level(settings.log_level)
     asyncio.run(check_start(settings))
     export_settings(overrides)
     metrics_dir = None
@@ -111,7 +112,7 @@ def serve(settings: Settings, overrides: Mapping[str, object]) -> int:
             ssl_cert=cert,
             ssl_key=key,
             log_access=False,  # our own request log has the request id and no secrets
-            log_level=_granian_level(settings.log_level),
+            log_level=log_level,
             log_dictconfig=server_log_config(settings.log_format),
         ).serve()
     finally:
