@@ -230,3 +230,12 @@ async def test_odd_methods_share_one_metric_label(api: Api) -> None:
     text = (await api.client.get("/metrics")).text
     assert 'method="other",route="<unmatched>",status="405"} 2.0' in text
     assert "FOO" not in text
+
+
+def test_log_lines_survive_extras_json_cannot_hold() -> None:
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "hello %s", ("there",), None)
+    record.peer = ("127.0.0.1", object())
+    RequestIdFilter().filter(record)
+    line = json.loads(JsonFormatter().format(record))
+    assert (line["message"], line["request_id"]) == ("hello there", None)
+    assert line["peer"][0] == "127.0.0.1"

@@ -52,7 +52,8 @@ class JsonFormatter(logging.Formatter):
             entry[key] = fields[key]
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return msgspec.json.encode(entry).decode()
+        # Extras of other libraries may be any object: those are logged as their str().
+        return msgspec.json.encode(entry, enc_hook=str).decode()
 
 
 class ConsoleFormatter(logging.Formatter):
