@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
-import itertools
 import json
 import os
 import platform
@@ -31,7 +30,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Iterator
+import uuid
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,7 +40,7 @@ from bench import database as db
 from bench.apps.fastapi_users_app import create_schema
 from bench.ceiling import argon2_verify_rate
 from bench.load import Load, Measurement, run_wrk
-from bench.report import PARTICIPANTS, SCENARIOS, Cell, Phase, markdown
+from bench.report import CEILING, HASH_BOUND, PARTICIPANTS, SCENARIOS, Cell, Phase, markdown
 from bench.servers import VENV_BIN
 from bench.targets import Setup, Target
 
@@ -70,11 +69,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--pg-host", default="127.0.0.1")
     parser.add_argument("--pg-port", type=int, default=5432)
     parser.add_argument("--pg-user", default="postgres")
+    parser.add_argument(
+        "--usercore-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra environment for the usercore servers, e.g. USERCORE_HASH_CONCURRENCY=1",
+    )
     parser.add_argument("--output", type=Path, help="directory for the report, raw JSON, logs")
     args = parser.parse_args(argv)
     if args.quick:
         args.warmup, args.runs, args.duration = 1.0, 1, 3.0
     args.workers = [int(n) for n in args.workers.split(",")]
+    args.usercore_env = tuple(tuple(pair.split("=", 1)) for pair in args.usercore_env)
     args.scenarios = [name for name in args.scenarios.split(",") if name]
     unknown = set(args.scenarios) - set(SCENARIOS)
     if unknown:
@@ -153,31 +160,57 @@ def forget_registrations(pg: db.Postgres, small: str) -> None:
     asyncio.run(delete())
 
 
+def load_once(target: Target, scenario: str, seconds: float, load: Load, tag: str) -> Measurement:
+    """One wrk run on ``target``, with the server's CPU time per request."""
+    shape = target.shape(scenario)
+    assert shape is not None
+    assert target.server is not None
+    target.server.wait_idle()
+    cpu_before = target.server.cpu_seconds()
+    result = run_wrk(target.server.url, shape, seconds=seconds, load=load, tag=tag)
+    cpu = target.server.cpu_seconds() - cpu_before
+    # The requests wrk abandoned at the end finish now, not during the next run.
+    target.server.wait_idle()
+    per_request = 1000 * cpu / result.requests if result.requests else 0.0
+    return dataclasses.replace(result, cpu_ms_per_request=per_request)
+
+
+def hash_once(processes: int, seconds: float, encoded: str) -> Measurement:
+    """The argon2id ceiling measured like a server run: verifies as requests."""
+    rate = argon2_verify_rate(processes, seconds, encoded)
+    return Measurement(round(rate * seconds), seconds, 0, 0, 0.0, 0.0)
+
+
 def measure(
-    args: argparse.Namespace, scenario: str, runners: list[Target], tags: Iterator[int]
+    args: argparse.Namespace, scenario: str, runners: list[Target], workers: int
 ) -> dict[str, Cell]:
-    """Warm every runner up, then ``args.runs`` rounds of one run each, in turn (A B A B)."""
+    """Warm every runner up, then ``args.runs`` rounds of one run each, in turn (A B A B).
+
+    In the hash-bound scenarios the in-process argon2id ceiling takes its turn
+    in each round too, so machine drift hits it like the servers.
+    """
     load = Load(connections=args.connections, threads=args.threads)
-    runs: dict[str, list[Measurement]] = {target.name: [] for target in runners}
+    names = [target.name for target in runners]
+    if scenario in HASH_BOUND:
+        names.append(CEILING)
+    runs: dict[str, list[Measurement]] = {name: [] for name in names}
+    encoded = db.precomputed_hash()
+    by_name = {target.name: target for target in runners}
     for round_ in range(-1, args.runs):  # round -1 is the warm-up
-        for target in runners:
-            shape = target.shape(scenario)
-            assert shape is not None
-            assert target.server is not None
-            seconds = args.warmup if round_ < 0 else args.duration
-            cpu_before = target.server.cpu_seconds()
-            result = run_wrk(
-                target.server.url, shape, seconds=seconds, load=load, tag=f"i{next(tags)}"
-            )
-            cpu = target.server.cpu_seconds() - cpu_before
-            result = dataclasses.replace(
-                result, cpu_ms_per_request=1000 * cpu / result.requests if result.requests else 0.0
-            )
+        seconds = args.warmup if round_ < 0 else args.duration
+        for name in names:
+            if name == CEILING:
+                if round_ < 0:
+                    continue
+                result = hash_once(workers, seconds, encoded)
+            else:
+                tag = f"w{workers}r{round_ + 1}{uuid.uuid4().hex[:8]}"
+                result = load_once(by_name[name], scenario, seconds, load, tag)
             if round_ >= 0:
-                runs[target.name].append(result)
+                runs[name].append(result)
             label = "warm-up" if round_ < 0 else f"run {round_ + 1}"
             log(
-                f"{scenario} {target.name} {label}: {result.rps:,.0f} req/s, "
+                f"{scenario} {name} {label}: {result.rps:,.0f} req/s, "
                 f"p99 {result.p99_ms:.1f} ms, CPU {result.cpu_ms_per_request:.2f} ms/req, "
                 f"errors {result.errors}, non-2xx {result.non2xx}"
             )
@@ -197,7 +230,6 @@ def run_phase(args: argparse.Namespace, setup: Setup, targets: list[Target], sma
     log(f"argon2id ceiling: {ceiling:.1f}/s ({setup.workers} proc), {ceiling_all:.1f}/s (all)")
     cells: dict[str, dict[str, Cell]] = {}
     rss: dict[str, list[float]] = {}
-    tags = itertools.count(setup.workers * 100_000)
     for group in GROUPS:
         scenarios = [name for name in group if name in args.scenarios]
         wanted = {name for scenario in scenarios for name in PARTICIPANTS[scenario]}
@@ -211,7 +243,7 @@ def run_phase(args: argparse.Namespace, setup: Setup, targets: list[Target], sma
             for scenario in scenarios:
                 runners = [t for t in group_targets if t.name in PARTICIPANTS[scenario]]
                 runners = [t for t in runners if t.supports(scenario)]
-                cells[scenario] = measure(args, scenario, runners, tags)
+                cells[scenario] = measure(args, scenario, runners, setup.workers)
                 if scenario == "register":
                     forget_registrations(setup.postgres, small)
             for target in group_targets:
@@ -245,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
             f"server {args.server}; wrk {args.threads} threads, {args.connections} connections; "
             f"warm-up {args.warmup:g} s, {args.runs} run(s) of {args.duration:g} s, interleaved; "
             f"pool {args.pool_size} per worker; {args.small_users:,} and {args.large_users:,} users"
+            + "".join(f"; usercore {name}={value}" for name, value in args.usercore_env)
         ),
     }
     interrupted = False
@@ -260,7 +293,10 @@ def main(argv: list[str] | None = None) -> int:
             usercore("keys", "rotate", env={"USERCORE_DATA_DIR": str(data_dir)})
             targets = make_targets(small, large, ids)
             for workers in args.workers:
-                setup = Setup(pg, workers, args.pool_size, args.server, data_dir, output / "logs")
+                setup = Setup(
+                    pg, workers, args.pool_size, args.server, data_dir, output / "logs",
+                    args.usercore_env,
+                )  # fmt: skip
                 log(f"phase: {workers} worker(s); load average {os.getloadavg()}")
                 phases.append(run_phase(args, setup, targets, small))
         except KeyboardInterrupt:

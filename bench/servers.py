@@ -70,6 +70,21 @@ class Server:
             return 0.0
         return total
 
+    def wait_idle(self, *, busy_below: float = 0.05, timeout: float = 20.0) -> None:
+        """Return once the server uses under ``busy_below`` of a core (its backlog is done).
+
+        A wrk run that ends leaves requests in flight (a queue of password hashes,
+        say); without this wait their work would land on the next run.
+        """
+        deadline = time.monotonic() + timeout
+        last = self.cpu_seconds()
+        while time.monotonic() < deadline:
+            time.sleep(0.25)
+            now = self.cpu_seconds()
+            if now - last < busy_below * 0.25:
+                return
+            last = now
+
     def log_tail(self, lines: int = 30) -> str:
         """The last lines the server printed."""
         try:

@@ -40,6 +40,7 @@ class Setup:
     server: str  # "granian" (what `usercore serve` runs) or "uvicorn"
     data_dir: Path
     log_dir: Path
+    usercore_env: tuple[tuple[str, str], ...] = ()  # extra env for usercore (experiments)
 
 
 @dataclass
@@ -79,6 +80,7 @@ class Target:
                 "USERCORE_DB_POOL_SIZE": pool,
                 # Tokens outlive the whole run, as fastapi-users' do.
                 "USERCORE_ACCESS_TOKEN_TTL_SECONDS": "86400",
+                **dict(setup.usercore_env),
             }
             if setup.server == "uvicorn":
                 target = "usercore.entrypoints.http.asgi:app_from_environment"
