@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import importlib
+import json
 import warnings
 from typing import Any
 
@@ -116,3 +120,43 @@ def test_bearer_challenges_follow_rfc_6750(server: Server) -> None:
         assert bad.status_code == 401
         assert bad.headers["www-authenticate"].startswith('Bearer error="invalid_token"')
     assert isinstance(missing, httpx.Response)
+
+
+def test_forged_tokens_are_refused(server: Server) -> None:
+    user = server.register("forged@example.com")
+    genuine = server.login("forged@example.com")["access_token"]
+    claims = json.loads(_unb64(genuine.split(".")[1]))
+    key = server.client.get("/.well-known/jwks.json").json()["keys"][0]
+    forgeries = {
+        # HS256 "signed" with the published public key, the classic confusion attack.
+        "hs256": _sign({"alg": "HS256", "kid": key["kid"]}, claims, key["x"].encode()),
+        "none": _sign({"alg": "none", "kid": key["kid"]}, claims, None),
+        "other audience": _resign_like(genuine, {**claims, "aud": "someone-else"}),
+        "tampered subject": _resign_like(genuine, {**claims, "sub": str(user["id"])[:-1] + "0"}),
+    }
+    for name, token in forgeries.items():
+        response = server.client.get("/users/me", headers=bearer(token))
+        assert response.status_code == 401, name
+    assert server.client.get("/users/me", headers=bearer(genuine)).status_code == 200
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _sign(header: dict[str, Any], claims: dict[str, Any], secret: bytes | None) -> str:
+    signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}"
+    if secret is None:
+        return signing_input + "."
+    signature = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{_b64(signature)}"
+
+
+def _resign_like(genuine: str, claims: dict[str, Any]) -> str:
+    # Keeps the genuine header and signature: the signature no longer matches the claims.
+    header, _, signature = genuine.split(".")
+    return f"{header}.{_b64(json.dumps(claims).encode())}.{signature}"
