@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import attrs
 import httpx
@@ -81,12 +82,12 @@ class Server:
         body: dict[str, object] = response.json()
         return body
 
-    def login(self, email: str, password: str = PASSWORD) -> dict[str, str]:
+    def login(self, email: str, password: str = PASSWORD) -> dict[str, Any]:
         response = self.client.post(
             "/auth/token", data={"grant_type": "password", "username": email, "password": password}
         )
         assert response.status_code == 200, response.text
-        tokens: dict[str, str] = response.json()
+        tokens: dict[str, Any] = response.json()
         self.secrets.update((tokens["access_token"], tokens["refresh_token"], password))
         return tokens
 
@@ -99,10 +100,10 @@ class Server:
         return response
 
     def user_with_token(
-        self, email: str, **fields: object
+        self, email: str, password: str = PASSWORD, **fields: object
     ) -> tuple[dict[str, object], dict[str, str]]:
-        user = self.register(email, **fields)
-        return user, bearer(self.login(email)["access_token"])
+        user = self.register(email, password, **fields)
+        return user, bearer(self.login(email, password)["access_token"])
 
     def admin(self) -> dict[str, str]:
         return bearer(self.login(ADMIN_EMAIL, ADMIN_PASSWORD)["access_token"])
