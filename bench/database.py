@@ -23,7 +23,8 @@ from usercore.domain.ids import uuid7_from_parts
 #: Every bulk-loaded account has this password (strong enough for usercore's policy).
 PASSWORD = "tangerine-Rocket-harbour-57-quietly"  # noqa: S105 - a benchmark fixture
 ADMIN_EMAIL = "admin@example.com"
-ARGON2_PARAMETERS = {"time_cost": 2, "memory_cost": 19_456, "parallelism": 1}
+#: usercore's default argon2id cost: OWASP's m=19 MiB, t=2, p=1.
+ARGON2_TIME_COST, ARGON2_MEMORY_KIB, ARGON2_PARALLELISM = 2, 19_456, 1
 
 
 @dataclass(frozen=True)
@@ -75,9 +76,19 @@ async def execute(dsn: str, statement: str) -> None:
         await connection.close()
 
 
+def argon2_hasher() -> argon2.PasswordHasher:
+    """argon2-cffi's hasher with usercore's default parameters."""
+    return argon2.PasswordHasher(
+        time_cost=ARGON2_TIME_COST,
+        memory_cost=ARGON2_MEMORY_KIB,
+        parallelism=ARGON2_PARALLELISM,
+        type=argon2.Type.ID,
+    )
+
+
 def precomputed_hash() -> str:
     """One argon2id hash of ``PASSWORD`` with usercore's default parameters."""
-    return argon2.PasswordHasher(**ARGON2_PARAMETERS, type=argon2.Type.ID).hash(PASSWORD)
+    return argon2_hasher().hash(PASSWORD)
 
 
 def bench_email(number: int) -> str:

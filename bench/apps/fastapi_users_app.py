@@ -27,7 +27,6 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 SECRET = os.environ.get("BENCH_JWT_SECRET", "bench-secret-of-at-least-thirty-two-bytes!")
 TOKEN_LIFETIME_SECONDS = 24 * 3600
-ARGON2 = {"memory_cost": 19_456, "time_cost": 2, "parallelism": 1}
 
 
 class Base(DeclarativeBase):
@@ -53,7 +52,8 @@ class UserUpdate(schemas.BaseUserUpdate):
 
 def password_helper() -> PasswordHelper:
     """fastapi-users' helper with usercore's argon2id parameters."""
-    return PasswordHelper(PasswordHash((Argon2Hasher(**ARGON2),)))
+    hasher = Argon2Hasher(time_cost=2, memory_cost=19_456, parallelism=1)
+    return PasswordHelper(PasswordHash((hasher,)))
 
 
 def make_engine(url: str | None = None) -> Any:
