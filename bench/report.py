@@ -86,6 +86,11 @@ class Phase:
         cell = self.cells.get(scenario, {}).get(target)
         return None if cell is None else cell.rps
 
+    def cpu(self, scenario: str, target: str) -> float | None:
+        """Median server CPU ms per request of ``target`` in ``scenario``, if it ran."""
+        cell = self.cells.get(scenario, {}).get(target)
+        return None if cell is None else cell.cpu_ms
+
     def ceiling_for(self, scenario: str) -> float:
         """The argon2id ceiling measured in turn with ``scenario``'s runs, else the phase's."""
         return self.rps(scenario, CEILING) or self.ceiling
@@ -152,7 +157,11 @@ def targets(phase: Phase) -> list[tuple[str, str, bool | None]]:
 
 def markdown(phases: Sequence[Phase], meta: Mapping[str, Any]) -> str:
     """The report: settings, then per worker count the raw table, ratios, memory and targets."""
-    out = [f"Run {meta['started']} on {meta['machine']}; {meta['settings']}.", ""]
+    out = [
+        f"Run {meta['started']} of usercore {meta.get('usercore', '?')} on {meta['machine']}; "
+        f"{meta['settings']}.",
+        "",
+    ]
     for phase in phases:
         out += [f"### {phase.workers} worker{'s' if phase.workers > 1 else ''} per server", ""]
         out += [
@@ -173,16 +182,21 @@ def markdown(phases: Sequence[Phase], meta: Mapping[str, Any]) -> str:
                 )
         out += [
             "",
-            "| scenario | usercore / fastapi-users | usercore / storage floor "
-            "| usercore / bare floor | usercore / argon2 ceiling |",
-            "|---|---:|---:|---:|---:|",
+            "Ratios of median req/s; CPU is fastapi-users' CPU per request over usercore's "
+            "(steadier on a shared machine; above 1, usercore does less work per request):",
+            "",
+            "| scenario | usercore / fastapi-users | CPU fastapi-users / usercore "
+            "| usercore / storage floor | usercore / bare floor | usercore / argon2 ceiling |",
+            "|---|---:|---:|---:|---:|---:|",
         ]
         for scenario in phase.cells:
             mine = phase.rps(scenario, "usercore")
             peer = phase.rps(scenario, "fastapi-users")
+            mine_cpu = phase.cpu(scenario, "usercore")
             hashed = _ratio(mine, phase.ceiling_for(scenario)) if scenario in HASH_BOUND else None
             out.append(
                 f"| {SCENARIOS[scenario]} | {_fmt(_ratio(mine, peer))} "
+                f"| {_fmt(_ratio(phase.cpu(scenario, 'fastapi-users'), mine_cpu))} "
                 f"| {_fmt(_ratio(mine, phase.rps(scenario, 'floor-storage')))} "
                 f"| {_fmt(_ratio(mine, phase.rps(scenario, 'floor-bare')))} "
                 f"| {_fmt(hashed)} |"

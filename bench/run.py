@@ -45,6 +45,7 @@ from bench.servers import VENV_BIN
 from bench.targets import Setup, Target
 
 ID_SAMPLE = 1000
+DOCS_START, DOCS_END = "<!-- LAST-RUN -->", "<!-- /LAST-RUN -->"
 #: Scenarios that run with the same servers up: the data-scale pair, then the rest.
 GROUPS = (
     ("get_by_id", "list_page"),
@@ -76,6 +77,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="NAME=VALUE",
         help="extra environment for the usercore servers, e.g. USERCORE_HASH_CONCURRENCY=1",
     )
+    parser.add_argument(
+        "--docs", type=Path, help="also write the report into this file's LAST-RUN section"
+    )
     parser.add_argument("--output", type=Path, help="directory for the report, raw JSON, logs")
     args = parser.parse_args(argv)
     if args.quick:
@@ -105,6 +109,28 @@ def machine() -> str:
         f"{os.cpu_count()} x {cpu}, {memory:.0f} GiB RAM, Linux {platform.release()}, "
         f"Python {platform.python_version()}"
     )
+
+
+def revision() -> str:
+    """The commit measured, marked when the work tree has changes."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "src"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{head}{' with local changes in src/' if dirty else ''}"
+
+
+def update_docs(path: Path, report: str) -> None:
+    """Put ``report`` between the LAST-RUN markers of ``path``."""
+    text = path.read_text()
+    start, end = text.index(DOCS_START) + len(DOCS_START), text.index(DOCS_END)
+    path.write_text(f"{text[:start]}\n{report}\n{text[end:]}")
 
 
 def usercore(*arguments: str, env: dict[str, str]) -> None:
@@ -273,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = {
         "started": f"{stamp:%Y-%m-%d %H:%M} UTC",
         "machine": machine(),
+        "usercore": revision(),
         "settings": (
             f"server {args.server}; wrk {args.threads} threads, {args.connections} connections; "
             f"warm-up {args.warmup:g} s, {args.runs} run(s) of {args.duration:g} s, interleaved; "
@@ -314,6 +341,8 @@ def main(argv: list[str] | None = None) -> int:
         json.dumps({"meta": meta, "phases": raw}, indent=1, default=str)
     )
     print(report)
+    if args.docs is not None and phases:
+        update_docs(args.docs, report)
     log(f"report and raw numbers in {output}")
     if failed is not None:
         raise SystemExit(f"bench failed: {failed!r}")
