@@ -86,6 +86,10 @@ class Phase:
         cell = self.cells.get(scenario, {}).get(target)
         return None if cell is None else cell.rps
 
+    def ordered_cells(self) -> list[tuple[str, dict[str, Cell]]]:
+        """The scenarios measured, in the order of ``SCENARIOS``."""
+        return [(name, self.cells[name]) for name in SCENARIOS if name in self.cells]
+
     def cpu(self, scenario: str, target: str) -> float | None:
         """Median server CPU ms per request of ``target`` in ``scenario``, if it ran."""
         cell = self.cells.get(scenario, {}).get(target)
@@ -174,7 +178,7 @@ def markdown(phases: Sequence[Phase], meta: Mapping[str, Any]) -> str:
             "| errors | non-2xx |",
             "|---|---|---:|---:|---:|---:|---:|---:|",
         ]
-        for scenario, cells in phase.cells.items():
+        for scenario, cells in phase.ordered_cells():
             for name, cell in cells.items():
                 out.append(
                     f"| {SCENARIOS[scenario]} | {name} | {cell.rps:,.0f} | {cell.p50_ms:.2f} "
@@ -189,7 +193,7 @@ def markdown(phases: Sequence[Phase], meta: Mapping[str, Any]) -> str:
             "| usercore / storage floor | usercore / bare floor | usercore / argon2 ceiling |",
             "|---|---:|---:|---:|---:|---:|",
         ]
-        for scenario in phase.cells:
+        for scenario, _ in phase.ordered_cells():
             mine = phase.rps(scenario, "usercore")
             peer = phase.rps(scenario, "fastapi-users")
             mine_cpu = phase.cpu(scenario, "usercore")

@@ -31,6 +31,7 @@ import tempfile
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -243,19 +244,30 @@ def measure(
     return {name: Cell(tuple(measured)) for name, measured in runs.items()}
 
 
-def run_phase(args: argparse.Namespace, setup: Setup, targets: list[Target], small: str) -> Phase:
-    """Measure every scenario with ``setup.workers`` workers per server.
+def run_phase(
+    args: argparse.Namespace,
+    setup: Setup,
+    targets: list[Target],
+    small: str,
+    *,
+    phase: Phase,
+    publish: Callable[[], None],
+) -> None:
+    """Measure every scenario with ``setup.workers`` workers per server into ``phase``.
 
     Scenarios run in groups, each with only the servers it needs up, so the
     idle pools of the others don't crowd PostgreSQL's connection limit.
+    ``publish`` is called after each scenario, so an interrupted run keeps
+    what it measured.
     """
     encoded = db.precomputed_hash()
     seconds = min(args.duration, 5.0)
-    ceiling = argon2_verify_rate(setup.workers, seconds, encoded)
-    ceiling_all = argon2_verify_rate(os.cpu_count() or 1, seconds, encoded)
-    log(f"argon2id ceiling: {ceiling:.1f}/s ({setup.workers} proc), {ceiling_all:.1f}/s (all)")
-    cells: dict[str, dict[str, Cell]] = {}
-    rss: dict[str, list[float]] = {}
+    phase.ceiling = argon2_verify_rate(setup.workers, seconds, encoded)
+    phase.ceiling_all_cores = argon2_verify_rate(os.cpu_count() or 1, seconds, encoded)
+    log(
+        f"argon2id ceiling: {phase.ceiling:.1f}/s ({setup.workers} proc), "
+        f"{phase.ceiling_all_cores:.1f}/s (all)"
+    )
     for group in GROUPS:
         scenarios = [name for name in group if name in args.scenarios]
         wanted = {name for scenario in scenarios for name in PARTICIPANTS[scenario]}
@@ -269,14 +281,13 @@ def run_phase(args: argparse.Namespace, setup: Setup, targets: list[Target], sma
             for scenario in scenarios:
                 runners = [t for t in group_targets if t.name in PARTICIPANTS[scenario]]
                 runners = [t for t in runners if t.supports(scenario)]
-                cells[scenario] = measure(args, scenario, runners, setup.workers)
+                phase.cells[scenario] = measure(args, scenario, runners, setup.workers)
                 if scenario == "register":
                     forget_registrations(setup.postgres, small)
-            for target in group_targets:
-                if target.server is not None:
-                    rss[target.name] = target.server.worker_rss_mb()
-    ordered = {name: cells[name] for name in SCENARIOS if name in cells}
-    return Phase(setup.workers, ceiling, ceiling_all, ordered, rss)
+                for target in group_targets:
+                    if target.server is not None:
+                        phase.rss_mb[target.name] = target.server.worker_rss_mb()
+                publish()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -309,6 +320,16 @@ def main(argv: list[str] | None = None) -> int:
     }
     interrupted = False
     failed: Exception | None = None
+
+    def publish() -> None:
+        meta["load_average"] = str(os.getloadavg())
+        report = markdown(phases, meta)
+        (output / "report.md").write_text(report)
+        raw = {"meta": meta, "phases": [asdict(phase) for phase in phases]}
+        (output / "results.json").write_text(json.dumps(raw, indent=1, default=str))
+        if args.docs is not None and phases:
+            update_docs(args.docs, report)
+
     with contextlib.ExitStack() as stack:
         data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="usercore-bench-")))
         try:
@@ -325,7 +346,9 @@ def main(argv: list[str] | None = None) -> int:
                     args.usercore_env,
                 )  # fmt: skip
                 log(f"phase: {workers} worker(s); load average {os.getloadavg()}")
-                phases.append(run_phase(args, setup, targets, small))
+                phase = Phase(workers, 0.0, 0.0, {}, {})
+                phases.append(phase)
+                run_phase(args, setup, targets, small, phase=phase, publish=publish)
         except KeyboardInterrupt:
             interrupted = True
             log("interrupted: stopping servers, dropping databases")
@@ -333,16 +356,8 @@ def main(argv: list[str] | None = None) -> int:
             failed = exc
             traceback.print_exc()
             log(f"failed: {exc!r}; stopping servers, dropping databases")
-    meta["load_average_end"] = str(os.getloadavg())
-    report = markdown(phases, meta)
-    (output / "report.md").write_text(report)
-    raw = [asdict(phase) for phase in phases]
-    (output / "results.json").write_text(
-        json.dumps({"meta": meta, "phases": raw}, indent=1, default=str)
-    )
-    print(report)
-    if args.docs is not None and phases:
-        update_docs(args.docs, report)
+    publish()
+    print(markdown(phases, meta))
     log(f"report and raw numbers in {output}")
     if failed is not None:
         raise SystemExit(f"bench failed: {failed!r}")
