@@ -76,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
                 shape = target.shape(args.scenario)
                 assert shape is not None
                 run_wrk(server.url, shape, seconds=2, load=Load(), tag="warm")
+                fresh = target.shape(args.scenario)
+                assert fresh is not None
                 root = psutil.Process(server.process.pid)
                 worker = next(p for p in [root, *root.children(recursive=True)] if not p.children())
                 raw = args.output / f"{args.scenario}.txt"
@@ -87,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
                 result: list[object] = []
                 load = threading.Thread(
                     target=lambda: result.append(
-                        run_wrk(server.url, shape, seconds=args.seconds, load=Load(), tag="prof")
+                        # A fresh shape: refresh tokens are single use.
+                        run_wrk(server.url, fresh, seconds=args.seconds, load=Load(), tag="prof")
                     )
                 )
                 load.start()
