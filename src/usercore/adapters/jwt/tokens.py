@@ -35,6 +35,10 @@ MAX_TOKEN_LENGTH = 8192
 #: How far in the future ``iat`` may be, for servers whose clocks disagree slightly.
 CLOCK_SKEW = timedelta(seconds=30)
 _REQUIRED_CLAIMS = ["iss", "aud", "sub", "iat", "exp", "jti"]
+#: Verified tokens remembered per process. Verifying an Ed25519 signature
+#: costs more than the rest of a ``GET /users/me``; clients present the same
+#: access token for its whole life, so each is verified once. A few MB at most.
+VERIFIED_CACHE_SIZE = 4096
 
 
 def _numeric_date(moment: datetime) -> float:
@@ -83,12 +87,36 @@ class JwtAccessTokenVerifier(AccessTokenVerifier):
     against the ``now`` given, from the injected clock.
     """
 
-    def __init__(self, keys: KeyRing, *, issuer: str, audience: str) -> None:
+    def __init__(
+        self,
+        keys: KeyRing,
+        *,
+        issuer: str,
+        audience: str,
+        cache_size: int = VERIFIED_CACHE_SIZE,
+    ) -> None:
         self._keys = keys
         self._issuer = issuer
         self._audience = audience
+        self._cache_size = cache_size
+        self._verified: dict[str, AccessClaims] = {}
 
     def verify(self, token: str, *, now: datetime) -> AccessClaims:  # noqa: D102
+        claims = self._verified.get(token)
+        if claims is not None:
+            # The signature and claims of this exact string were checked
+            # before; only the time can have made it unacceptable since.
+            _check_times(claims.issued_at, claims.expires_at, now)
+            return claims
+        claims = self._verify_signed(token, now)
+        if len(self._verified) >= self._cache_size:
+            # Evict the oldest entry (dicts keep insertion order): clients
+            # reuse their newest tokens, the oldest are nearest to expiry.
+            del self._verified[next(iter(self._verified))]
+        self._verified[token] = claims
+        return claims
+
+    def _verify_signed(self, token: str, now: datetime) -> AccessClaims:
         if len(token) > MAX_TOKEN_LENGTH:
             raise InvalidTokenError
         header = _unverified_header(token)
@@ -139,11 +167,15 @@ def _unverified_header(token: str) -> dict[str, Any]:
     return header
 
 
+def _check_times(issued_at: datetime, expires_at: datetime, now: datetime) -> None:
+    if not now < expires_at or issued_at > now + CLOCK_SKEW:
+        raise InvalidTokenError
+
+
 def _claims(payload: dict[str, Any], now: datetime) -> AccessClaims:
     issued_at = _from_numeric_date(payload["iat"])
     expires_at = _from_numeric_date(payload["exp"])
-    if not now < expires_at or issued_at > now + CLOCK_SKEW:
-        raise InvalidTokenError
+    _check_times(issued_at, expires_at, now)
     sub, jti, roles = payload["sub"], payload["jti"], payload.get("roles", [])
     if not (
         isinstance(sub, str)
