@@ -77,7 +77,8 @@ class Settings:
     argon2_memory_kib: int = attrs.field(default=19_456, validator=_positive)
     argon2_time_cost: int = attrs.field(default=2, validator=_positive)
     argon2_parallelism: int = attrs.field(default=1, validator=_positive)
-    hash_concurrency: int = attrs.field(default=0)  # 0: twice the CPU count
+    #: Hashes computed at once per process; 0: the CPUs divided among the workers.
+    hash_concurrency: int = attrs.field(default=0)
     # Storage.
     db_pool_size: int = attrs.field(default=10, validator=_positive)
     db_timeout_seconds: float = 5.0

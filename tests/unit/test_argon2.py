@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 
 import pytest
 
-from usercore.adapters.argon2 import Argon2Parameters, Argon2PasswordHasher
+from usercore.adapters.argon2 import Argon2Parameters, Argon2PasswordHasher, default_concurrency
 from usercore.domain import PasswordHash
 
 FAST = Argon2Parameters(memory_cost_kib=1024, time_cost=1, parallelism=1)
@@ -94,3 +95,10 @@ async def test_bounds_how_many_hashes_run_at_once() -> None:
     await asyncio.gather(*(hasher.hash(str(i)) for i in range(10)))
     assert peak == 2
     hasher.close()
+
+
+def test_default_concurrency_spreads_the_cpus_over_the_workers() -> None:
+    cpus = len(os.sched_getaffinity(0))
+    assert default_concurrency() == cpus
+    assert default_concurrency(cpus) == 1
+    assert default_concurrency(cpus * 4) == 1

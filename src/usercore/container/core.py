@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import attrs
 from dependency_injector import containers, providers
 
-from usercore.adapters.argon2 import Argon2Parameters, Argon2PasswordHasher
+from usercore.adapters.argon2 import Argon2Parameters, Argon2PasswordHasher, default_concurrency
 from usercore.adapters.jwt import JwtAccessTokenSigner, JwtAccessTokenVerifier
 from usercore.adapters.system import SystemClock, Uuid7Factory
 from usercore.adapters.zxcvbn import common_passwords
@@ -21,11 +21,11 @@ from usercore.services.users import UserService
 
 
 def _argon2_hasher(
-    memory_kib: int, time_cost: int, parallelism: int, concurrency: int
+    memory_kib: int, time_cost: int, parallelism: int, concurrency: int, workers: int
 ) -> Iterator[Argon2PasswordHasher]:
     hasher = Argon2PasswordHasher(
         Argon2Parameters(memory_cost_kib=memory_kib, time_cost=time_cost, parallelism=parallelism),
-        concurrency=concurrency or None,
+        concurrency=concurrency or default_concurrency(workers),
     )
     try:
         yield hasher
@@ -51,6 +51,7 @@ class Container(containers.DeclarativeContainer):
         time_cost=config.argon2_time_cost,
         parallelism=config.argon2_parallelism,
         concurrency=config.hash_concurrency,
+        workers=config.workers,
     )
     password_policy = providers.Singleton(
         PasswordPolicy,

@@ -1,5 +1,9 @@
 """argon2id password hashing (argon2-cffi)."""
 
-from usercore.adapters.argon2.hasher import Argon2Parameters, Argon2PasswordHasher
+from usercore.adapters.argon2.hasher import (
+    Argon2Parameters,
+    Argon2PasswordHasher,
+    default_concurrency,
+)
 
-__all__ = ["Argon2Parameters", "Argon2PasswordHasher"]
+__all__ = ["Argon2Parameters", "Argon2PasswordHasher", "default_concurrency"]

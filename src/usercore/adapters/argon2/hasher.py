@@ -23,9 +23,15 @@ class Argon2Parameters:
     parallelism: int = 1
 
 
-def default_concurrency() -> int:
-    """How many hashes run at once by default: twice the CPUs this process may use."""
-    return 2 * len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2
+def default_concurrency(processes: int = 1) -> int:
+    """How many hashes one of ``processes`` hashing processes runs at once by default.
+
+    One hash per CPU across the processes: argon2 is CPU-bound, so more
+    threads queue behind each other anyway, and every thread keeps a
+    ``memory_cost_kib`` block in its malloc arena for good.
+    """
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, (cpus or 1) // max(1, processes))
 
 
 class Argon2PasswordHasher(PasswordHasher):
