@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from usercore.adapters.sqlalchemy import schema
 from usercore.adapters.sqlalchemy.engine import ConnectSettings, create_engine
 from usercore.adapters.sqlalchemy.errors import STORAGE_FAILURES, unavailable
+from usercore.adapters.sqlalchemy.executors import ConnectionExecutor, Executor
 from usercore.adapters.sqlalchemy.mapping import Codec, codec_for
 from usercore.ports.errors import SchemaOutOfDateError
 
@@ -29,6 +30,10 @@ class SqlAlchemyDatabase:
     SQLite, writes of this process take turns on an asyncio lock, so they
     never contend for SQLite's file lock (other processes wait on the busy
     timeout instead).
+
+    The repositories run their statements on :attr:`executor`: SQLAlchemy's
+    ``AsyncConnection`` on SQLite, an asyncpg pool on PostgreSQL (whose
+    engine then only checks the schema, without a pool of its own).
     """
 
     def __init__(self, settings: ConnectSettings, engine: AsyncEngine | None = None) -> None:
@@ -43,6 +48,13 @@ class SqlAlchemyDatabase:
         self._write_lock = asyncio.Lock() if sqlite else None
         # A private in-memory database is one shared connection: take turns on it.
         self._read_lock = self._write_lock if settings.in_memory else None
+        self.executor: Executor
+        if sqlite:
+            self.executor = ConnectionExecutor(self.connect)
+        else:
+            from usercore.adapters.sqlalchemy.pool import PoolExecutor
+
+            self.executor = PoolExecutor(settings, self.engine, self._ensure_schema)
 
     @classmethod
     def from_url(
@@ -89,11 +101,11 @@ class SqlAlchemyDatabase:
             StorageUnavailableError: The database does not answer in time.
             SchemaOutOfDateError: It answers, but its schema is behind.
         """
-        async with self.connect(write=False) as conn:
-            await conn.exec_driver_sql("SELECT 1")
+        await self.executor.ping()
 
     async def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection; the database may still be used after."""
+        await self.executor.dispose()
         await self.engine.dispose()
 
     async def _ensure_schema(self) -> None:

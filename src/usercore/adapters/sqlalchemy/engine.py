@@ -7,7 +7,6 @@ from typing import Any
 import attrs
 import sqlalchemy as sa
 from sqlalchemy import event, pool
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 #: The driver each accepted URL scheme runs on.
@@ -111,32 +110,25 @@ def _postgres_engine(settings: ConnectSettings, *, autocommit: bool) -> AsyncEng
     server_settings = {"application_name": "usercore"}
     if autocommit:
         server_settings["statement_timeout"] = str(int(timeout * 1000))
-    engine = create_async_engine(
-        settings.url,
+    # No pool: repositories run on the adapter's asyncpg pool (pool.py); this
+    # engine only checks the schema once and migrates, so it keeps nothing open.
+    connect_args: dict[str, Any] = {
+        "timeout": timeout,
+        "command_timeout": timeout if autocommit else None,
+        "server_settings": server_settings,
+    }
+    query = dict(settings.url.query)
+    if "statement_cache_size" in query:
+        # asyncpg's own option, which SQLAlchemy would pass on as text.
+        connect_args["statement_cache_size"] = _number(
+            "statement_cache_size", query.pop("statement_cache_size"), int
+        )
+    return create_async_engine(
+        settings.url.set(query=query),
         isolation_level="AUTOCOMMIT" if autocommit else "READ COMMITTED",
-        pool_size=settings.pool_size,
-        max_overflow=settings.max_overflow,
-        pool_timeout=timeout,
-        connect_args={
-            "timeout": timeout,
-            "command_timeout": timeout if autocommit else None,
-            "server_settings": server_settings,
-        },
+        poolclass=pool.NullPool,
+        connect_args=connect_args,
     )
-    # The driver already knows when the server closed or reset a pooled
-    # connection (server restart, cut line): replace it at checkout without
-    # the round trip of pool_pre_ping. A connection that broke mid-operation
-    # (or hung past the bound) is invalidated by SQLAlchemy with the rest of
-    # the pool, so the same engine works again once the server is back.
-    event.listen(engine.sync_engine, "checkout", _replace_closed_connection)
-    return engine
-
-
-def _replace_closed_connection(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-    driver_connection = getattr(dbapi_connection, "driver_connection", None)
-    is_closed = getattr(driver_connection, "is_closed", None)
-    if is_closed is not None and is_closed():
-        raise sa_exc.DisconnectionError("the server closed this pooled connection")
 
 
 def _sqlite_engine(settings: ConnectSettings, *, autocommit: bool) -> AsyncEngine:

@@ -54,19 +54,37 @@ class Codec:
         }
 
     def user_to_domain(self, row: Any) -> User:
-        """The user stored in ``row`` (all columns of the users table, in order)."""
+        """The user stored in ``row``: all columns of the users table, in order.
+
+        Rows are unpacked by position, which SQLAlchemy's ``Row`` and asyncpg's
+        ``Record`` both support (and is the cheapest access on either).
+        """
+        (
+            id_,
+            email,
+            name,
+            roles,
+            is_active,
+            is_verified,
+            password_hash,
+            created_at,
+            updated_at,
+            version,
+            sessions_valid_after,
+        ) = row
+        time_out = self.time_out
         return User(
-            id=UserId(row.id),
-            email=Email(row.email),
-            name=row.name,
-            roles=self.roles_out(row.roles),
-            is_active=row.is_active,
-            is_verified=row.is_verified,
-            password_hash=PasswordHash(row.password_hash),
-            created_at=self.time_out(row.created_at),
-            updated_at=self.time_out(row.updated_at),
-            version=row.version,
-            sessions_valid_after=self.time_out(row.sessions_valid_after),
+            id=UserId(id_),
+            email=Email(email),
+            name=name,
+            roles=self.roles_out(roles),
+            is_active=is_active,
+            is_verified=is_verified,
+            password_hash=PasswordHash(password_hash),
+            created_at=time_out(created_at),
+            updated_at=time_out(updated_at),
+            version=version,
+            sessions_valid_after=time_out(sessions_valid_after),
         )
 
     def session_to_row(self, session: Session) -> dict[str, Any]:
@@ -85,17 +103,29 @@ class Codec:
         }
 
     def session_to_domain(self, row: Any) -> Session:
-        """The session stored in ``row``."""
+        """The session stored in ``row``: all columns of the sessions table, in order."""
+        (
+            id_,
+            user_id,
+            token_hash,
+            previous_hashes,
+            generation,
+            created_at,
+            last_used_at,
+            expires_at,
+            revoked_at,
+        ) = row
+        time_out = self.time_out
         return Session(
-            id=row.id,
-            user_id=UserId(row.user_id),
-            token_hash=row.token_hash,
-            previous_hashes=json.loads(row.previous_hashes),
-            generation=row.generation,
-            created_at=self.time_out(row.created_at),
-            last_used_at=self.time_out(row.last_used_at),
-            expires_at=self.time_out(row.expires_at),
-            revoked_at=None if row.revoked_at is None else self.time_out(row.revoked_at),
+            id=id_,
+            user_id=UserId(user_id),
+            token_hash=token_hash,
+            previous_hashes=json.loads(previous_hashes),
+            generation=generation,
+            created_at=time_out(created_at),
+            last_used_at=time_out(last_used_at),
+            expires_at=time_out(expires_at),
+            revoked_at=None if revoked_at is None else time_out(revoked_at),
         )
 
 

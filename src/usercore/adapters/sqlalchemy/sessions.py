@@ -5,40 +5,42 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy import exc as sa_exc
 
 from usercore.adapters.sqlalchemy.database import SqlAlchemyDatabase
-from usercore.adapters.sqlalchemy.errors import integrity_kind
+from usercore.adapters.sqlalchemy.executors import ConstraintViolationError, Statement
 from usercore.adapters.sqlalchemy.tables import sessions
 from usercore.domain.errors import UserNotFoundError
 from usercore.domain.ids import UserId
 from usercore.domain.sessions import Session
 from usercore.ports.sessions import SessionRepository
 
-_INSERT = sessions.insert()
-_GET = sa.select(sessions).where(sessions.c.id == sa.bindparam("id"))
-_ROTATE = sessions.update().where(
-    sessions.c.id == sa.bindparam("where_id"),
-    sessions.c.token_hash == sa.bindparam("where_token_hash"),
-    sessions.c.generation == sa.bindparam("where_generation"),
-    sessions.c.revoked_at.is_(None),
+_INSERT = Statement(sessions.insert())
+_GET = Statement(sa.select(sessions).where(sessions.c.id == sa.bindparam("id")))
+_ROTATE = Statement(
+    sessions.update().where(
+        sessions.c.id == sa.bindparam("where_id"),
+        sessions.c.token_hash == sa.bindparam("where_token_hash"),
+        sessions.c.generation == sa.bindparam("where_generation"),
+        sessions.c.revoked_at.is_(None),
+    ),
+    column_keys=[column.name for column in sessions.c if column.name != "id"],
 )
-_REVOKE = (
+_REVOKE = Statement(
     sessions.update()
     .where(sessions.c.id == sa.bindparam("where_id"), sessions.c.revoked_at.is_(None))
     .values(revoked_at=sa.bindparam("now"))
 )
-_REVOKE_ALL = (
+_REVOKE_ALL = Statement(
     sessions.update()
     .where(sessions.c.user_id == sa.bindparam("where_user_id"), sessions.c.revoked_at.is_(None))
     .values(revoked_at=sa.bindparam("now"))
 )
-_LIST = (
+_LIST = Statement(
     sa.select(sessions)
     .where(sessions.c.user_id == sa.bindparam("user_id"))
     .order_by(sessions.c.created_at, sessions.c.id)
 )
-_DELETE_EXPIRED = sessions.delete().where(sessions.c.expires_at <= sa.bindparam("now"))
+_DELETE_EXPIRED = Statement(sessions.delete().where(sessions.c.expires_at <= sa.bindparam("now")))
 
 
 class SqlAlchemySessionRepository(SessionRepository):
@@ -49,23 +51,20 @@ class SqlAlchemySessionRepository(SessionRepository):
     """
 
     def __init__(self, database: SqlAlchemyDatabase) -> None:
-        self._db = database
+        self._run = database.executor
         self._codec = database.codec
 
     async def add(self, session: Session) -> None:  # noqa: D102 - documented by the port
         row = self._codec.session_to_row(session)
-        async with self._db.connect(write=True) as conn:
-            try:
-                await conn.execute(_INSERT, row)
-            except sa_exc.IntegrityError as exc:
-                kind, _ = integrity_kind(exc)
-                if kind == "foreign_key":
-                    raise UserNotFoundError(session.user_id.value) from exc
-                raise ValueError(f"session {session.id} is already stored") from exc
+        try:
+            await self._run.execute(_INSERT, row)
+        except ConstraintViolationError as exc:
+            if exc.kind == "foreign_key":
+                raise UserNotFoundError(session.user_id.value) from exc
+            raise ValueError(f"session {session.id} is already stored") from exc
 
     async def get(self, session_id: str) -> Session | None:  # noqa: D102
-        async with self._db.connect(write=False) as conn:
-            row = (await conn.execute(_GET, {"id": session_id})).first()
+        row = await self._run.fetch_one(_GET, {"id": session_id})
         return None if row is None else self._codec.session_to_domain(row)
 
     async def rotate(self, current: Session, rotated: Session) -> bool:  # noqa: D102
@@ -74,30 +73,23 @@ class SqlAlchemySessionRepository(SessionRepository):
         row["where_id"] = current.id
         row["where_token_hash"] = current.token_hash
         row["where_generation"] = current.generation
-        async with self._db.connect(write=True) as conn:
-            result = await conn.execute(_ROTATE, row)
-        return bool(result.rowcount == 1)
+        changed = await self._run.execute(_ROTATE, row)
+        return changed == 1
 
     async def revoke(self, session_id: str, *, now: datetime) -> bool:  # noqa: D102
         params = {"where_id": session_id, "now": self._codec.time_in(now)}
-        async with self._db.connect(write=True) as conn:
-            result = await conn.execute(_REVOKE, params)
-        return bool(result.rowcount == 1)
+        changed = await self._run.execute(_REVOKE, params)
+        return changed == 1
 
     async def revoke_all(self, user_id: UserId, *, now: datetime) -> int:  # noqa: D102
         params = {"where_user_id": user_id.value, "now": self._codec.time_in(now)}
-        async with self._db.connect(write=True) as conn:
-            result = await conn.execute(_REVOKE_ALL, params)
-        return int(result.rowcount)
+        return await self._run.execute(_REVOKE_ALL, params)
 
     async def list_for_user(self, user_id: UserId) -> list[Session]:  # noqa: D102
-        async with self._db.connect(write=False) as conn:
-            rows = (await conn.execute(_LIST, {"user_id": user_id.value})).all()
+        rows = await self._run.fetch_all(_LIST, {"user_id": user_id.value})
         to_domain = self._codec.session_to_domain
         return [to_domain(row) for row in rows]
 
     async def delete_expired(self, *, now: datetime) -> int:  # noqa: D102
         params = {"now": self._codec.time_in(now)}
-        async with self._db.connect(write=True) as conn:
-            result = await conn.execute(_DELETE_EXPIRED, params)
-        return int(result.rowcount)
+        return await self._run.execute(_DELETE_EXPIRED, params)

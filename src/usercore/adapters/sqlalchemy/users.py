@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql
 
 from usercore.adapters.sqlalchemy.database import SqlAlchemyDatabase
-from usercore.adapters.sqlalchemy.errors import integrity_kind
+from usercore.adapters.sqlalchemy.executors import ConstraintViolationError, Statement
 from usercore.adapters.sqlalchemy.tables import users
 from usercore.domain.email import Email
 from usercore.domain.errors import EmailTakenError, UserNotFoundError, VersionConflictError
@@ -18,15 +18,18 @@ from usercore.domain.listing import Page, UserQuery, user_page
 from usercore.domain.user import User
 from usercore.ports.users import UserRepository
 
-# Statements are built once; SQLAlchemy caches their compiled form per dialect.
-_GET = sa.select(users).where(users.c.id == sa.bindparam("id"))
-_GET_BY_EMAIL = sa.select(users).where(users.c.email == sa.bindparam("email"))
-_VERSION = sa.select(users.c.version).where(users.c.id == sa.bindparam("id"))
-_INSERT = users.insert()
-_UPDATE = users.update().where(
-    users.c.id == sa.bindparam("where_id"), users.c.version == sa.bindparam("where_version")
+# Statements are built once, every value a bind parameter, so each compiles once.
+_GET = Statement(sa.select(users).where(users.c.id == sa.bindparam("id")))
+_GET_BY_EMAIL = Statement(sa.select(users).where(users.c.email == sa.bindparam("email")))
+_VERSION = Statement(sa.select(users.c.version).where(users.c.id == sa.bindparam("id")))
+_INSERT = Statement(users.insert())
+_UPDATE = Statement(
+    users.update().where(
+        users.c.id == sa.bindparam("where_id"), users.c.version == sa.bindparam("where_version")
+    ),
+    column_keys=[column.name for column in users.c if column.name != "id"],
 )
-_DELETE = users.delete().where(users.c.id == sa.bindparam("id"))
+_DELETE = Statement(users.delete().where(users.c.id == sa.bindparam("id")))
 _ROLE_ARRAY = postgresql.ARRAY(sa.Text())
 _MAX_CODE_POINT = 0x10FFFF
 _SURROGATES = range(0xD800, 0xE000)
@@ -41,30 +44,28 @@ class SqlAlchemyUserRepository(UserRepository):
 
     def __init__(self, database: SqlAlchemyDatabase) -> None:
         self._db = database
+        self._run = database.executor
         self._codec = database.codec
 
     async def add(self, user: User) -> None:  # noqa: D102 - documented by the port
         row = self._codec.user_to_row(user)
-        async with self._db.connect(write=True) as conn:
-            try:
-                await conn.execute(_INSERT, row)
-            except sa_exc.IntegrityError as exc:
-                error = _clash(exc, user)
-                if not isinstance(error, EmailTakenError):
-                    # An id clash may hide an email clash; the email is the one to report.
-                    found = await conn.execute(_GET_BY_EMAIL, {"email": user.email.value})
-                    if found.first() is not None:
-                        error = EmailTakenError(user.email.value)
-                raise error from exc
+        try:
+            await self._run.execute(_INSERT, row)
+        except ConstraintViolationError as exc:
+            error = _clash(exc, user)
+            if not isinstance(error, EmailTakenError):
+                # An id clash may hide an email clash; the email is the one to report.
+                found = await self._run.fetch_one(_GET_BY_EMAIL, {"email": user.email.value})
+                if found is not None:
+                    error = EmailTakenError(user.email.value)
+            raise error from exc
 
     async def get(self, user_id: UserId) -> User | None:  # noqa: D102
-        async with self._db.connect(write=False) as conn:
-            row = (await conn.execute(_GET, {"id": user_id.value})).first()
+        row = await self._run.fetch_one(_GET, {"id": user_id.value})
         return None if row is None else self._codec.user_to_domain(row)
 
     async def get_by_email(self, email: Email) -> User | None:  # noqa: D102
-        async with self._db.connect(write=False) as conn:
-            row = (await conn.execute(_GET_BY_EMAIL, {"email": email.value})).first()
+        row = await self._run.fetch_one(_GET_BY_EMAIL, {"email": email.value})
         return None if row is None else self._codec.user_to_domain(row)
 
     async def update(self, user: User, *, expected_version: int) -> None:  # noqa: D102
@@ -72,32 +73,29 @@ class SqlAlchemyUserRepository(UserRepository):
         del row["id"]
         row["where_id"] = user.id.value
         row["where_version"] = expected_version
-        async with self._db.connect(write=True) as conn:
-            try:
-                result = await conn.execute(_UPDATE, row)
-            except sa_exc.IntegrityError as exc:
-                raise _clash(exc, user) from exc
-            if result.rowcount == 1:
-                return
-            # Versions only grow, so a user that exists now was at another version.
-            stored = (await conn.execute(_VERSION, {"id": user.id.value})).first()
+        try:
+            changed = await self._run.execute(_UPDATE, row)
+        except ConstraintViolationError as exc:
+            raise _clash(exc, user) from exc
+        if changed == 1:
+            return
+        # Versions only grow, so a user that exists now was at another version.
+        stored = await self._run.fetch_one(_VERSION, {"id": user.id.value})
         if stored is None:
             raise UserNotFoundError(user.id.value)
         raise VersionConflictError(user.id.value, expected_version)
 
     async def delete(self, user_id: UserId) -> bool:  # noqa: D102
         # Sessions go with the user: the foreign key cascades.
-        async with self._db.connect(write=True) as conn:
-            result = await conn.execute(_DELETE, {"id": user_id.value})
-        return bool(result.rowcount == 1)
+        return await self._run.execute(_DELETE, {"id": user_id.value}) == 1
 
     async def list(self, query: UserQuery) -> Page[User]:  # noqa: D102
-        conditions = _conditions(query, self._db.backend)
-        if conditions is None:
+        params = _filters(query, self._db.backend)
+        if params is None:
             return Page(items=(), next_cursor=None)
-        statement = sa.select(users).where(*conditions).order_by(users.c.id)
-        async with self._db.connect(write=False) as conn:
-            rows = (await conn.execute(statement.limit(query.limit + 1))).all()
+        statement = _listing(self._db.backend, frozenset(params))
+        params["limit"] = query.limit + 1
+        rows = await self._run.fetch_all(statement, params)
         to_domain = self._codec.user_to_domain
         return user_page([to_domain(row) for row in rows], query.limit)
 
@@ -126,33 +124,55 @@ def prefix_range(prefix: str, *, nul_allowed: bool) -> tuple[str, str | None] | 
     return prefix, stem[:-1] + chr(following)
 
 
-def _conditions(query: UserQuery, backend: str) -> list[Any] | None:
-    """The WHERE clauses of a listing; None when nothing can match."""
-    conditions: list[Any] = []
+def _filters(query: UserQuery, backend: str) -> dict[str, Any] | None:
+    """The parameters of a listing's filters, by name; None when nothing can match."""
+    params: dict[str, Any] = {}
     if query.after is not None:
-        conditions.append(users.c.id > query.after.value)
+        params["after"] = query.after.value
     if query.email_prefix:
         bounds = prefix_range(query.email_prefix, nul_allowed=backend == "sqlite")
         if bounds is None:
             return None
-        low, high = bounds
-        # A range on the unique email index, never LIKE or lower() on the column.
-        conditions.append(users.c.email >= low)
+        params["email_low"], high = bounds
         if high is not None:
-            conditions.append(users.c.email < high)
+            params["email_high"] = high
     if query.role is not None:
         if backend == "postgresql":
-            roles = sa.type_coerce(users.c.roles, _ROLE_ARRAY)
-            conditions.append(roles.contains([query.role.name]))
+            params["role"] = [query.role.name]
         else:
-            conditions.append(sa.func.instr(users.c.roles, f"|{query.role.name}|") > 0)
+            params["role"] = f"|{query.role.name}|"
     if query.is_active is not None:
-        conditions.append(users.c.is_active == query.is_active)
-    return conditions
+        params["is_active"] = query.is_active
+    return params
 
 
-def _clash(exc: sa_exc.IntegrityError, user: User) -> Exception:
-    kind, detail = integrity_kind(exc)
+# One statement per combination of filters (at most 32 per backend), built
+# and compiled once each.
+@functools.cache
+def _listing(backend: str, filters: frozenset[str]) -> Statement:
+    conditions: list[Any] = []
+    if "after" in filters:
+        conditions.append(users.c.id > sa.bindparam("after"))
+    if "email_low" in filters:
+        # A range on the unique email index, never LIKE or lower() on the column.
+        conditions.append(users.c.email >= sa.bindparam("email_low"))
+    if "email_high" in filters:
+        conditions.append(users.c.email < sa.bindparam("email_high"))
+    if "role" in filters:
+        if backend == "postgresql":
+            roles = sa.type_coerce(users.c.roles, _ROLE_ARRAY)
+            conditions.append(roles.contains(sa.bindparam("role", type_=_ROLE_ARRAY)))
+        else:
+            marker = sa.bindparam("role", type_=sa.Text())
+            conditions.append(sa.func.instr(users.c.roles, marker) > 0)
+    if "is_active" in filters:
+        conditions.append(users.c.is_active == sa.bindparam("is_active"))
+    limit = sa.bindparam("limit", type_=sa.Integer())
+    return Statement(sa.select(users).where(*conditions).order_by(users.c.id).limit(limit))
+
+
+def _clash(exc: ConstraintViolationError, user: User) -> Exception:
+    kind, detail = exc.kind, exc.detail
     if kind == "unique" and "email" in detail:
         return EmailTakenError(user.email.value)
     if kind == "unique":
