@@ -52,6 +52,8 @@ class SqlAlchemyDatabase:
         if sqlite:
             self.executor = ConnectionExecutor(self.connect)
         else:
+            # asyncpg is an optional dependency (usercore[postgres]): imported
+            # only when a PostgreSQL URL is opened.
             from usercore.adapters.sqlalchemy.pool import PoolExecutor
 
             self.executor = PoolExecutor(settings, self.engine, self._ensure_schema)
@@ -73,7 +75,7 @@ class SqlAlchemyDatabase:
 
     @contextlib.asynccontextmanager
     async def connect(self, *, write: bool) -> AsyncIterator[AsyncConnection]:
-        """A connection for one operation, within the time bound.
+        """A SQLAlchemy connection for one operation, within the time bound (SQLite's executor).
 
         Driver exceptions escaping the block become ``StorageUnavailableError``;
         the caller translates the ones it expects (integrity errors) itself.
