@@ -6,9 +6,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from tests.integration.sqlalchemy.support import empty_postgres, open_database, repositories_on
+from usercore.adapters.sqlalchemy.pool import PoolExecutor
 from usercore.adapters.sqlalchemy.tables import users
 from usercore.domain.email import Email
 from usercore.domain.listing import UserQuery
@@ -24,15 +24,13 @@ AUDITOR = Role("auditor")
 async def _plans_of(database: Any, operation: Callable[[], Awaitable[object]]) -> list[str]:
     """EXPLAIN every statement the adapter sends for ``operation``, with its parameters."""
     sent: list[tuple[str, Any]] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        sent.append((statement, parameters))
-
-    sa.event.listen(database.engine.sync_engine, "before_cursor_execute", record)
+    executor = database.executor
+    assert isinstance(executor, PoolExecutor)
+    executor.statement_hook = lambda statement, arguments: sent.append((statement, arguments))
     try:
         await operation()
     finally:
-        sa.event.remove(database.engine.sync_engine, "before_cursor_execute", record)
+        executor.statement_hook = None
     plans = []
     async with database.engine.connect() as conn:
         for statement, parameters in sent:

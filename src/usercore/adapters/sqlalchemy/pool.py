@@ -50,9 +50,13 @@ class PoolExecutor:
     Args:
         settings: The URL (its options go to asyncpg), pool size and time bound.
         engine: The SQLAlchemy engine of the same database: its dialect compiles
-            the statements, and its statement listeners (``before_cursor_execute``,
-            called with the SQL and parameters only) see what runs here.
+            the statements.
         ensure_schema: Checks the schema; awaited until it first succeeds.
+
+    Attributes:
+        statement_hook: When set, called with the SQL and the positional
+            arguments of every statement before it runs (for tracing and for
+            tests that EXPLAIN what the adapter sends).
     """
 
     def __init__(
@@ -63,7 +67,7 @@ class PoolExecutor:
     ) -> None:
         self._timeout = settings.timeout_seconds
         self._dialect = engine.dialect
-        self._events = engine.sync_engine.dispatch
+        self.statement_hook: Callable[[str, tuple[Any, ...]], None] | None = None
         self._ensure_schema = ensure_schema
         self._schema_ready = False
         self._options = pool_options(settings, engine.dialect)
@@ -113,8 +117,8 @@ class PoolExecutor:
             compiled = self._compiled[statement] = statement.compile_for(self._dialect)
         sql, names = compiled
         args = [params[name] for name in names]
-        if self._events.before_cursor_execute:
-            self._events.before_cursor_execute(None, None, sql, tuple(args), None, False)
+        if self.statement_hook is not None:
+            self.statement_hook(sql, tuple(args))
         return sql, args
 
     async def _run(self, work: Callable[[Any], Awaitable[Any]]) -> Any:
