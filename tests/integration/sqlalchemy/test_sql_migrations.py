@@ -83,6 +83,14 @@ async def test_upgrade_from_empty_builds_exactly_the_adapters_tables(empty_url: 
     assert await _on(empty_url, schema.current_revisions) == schema.head_revisions()
 
 
+def test_the_head_revisions_constant_matches_the_shipped_scripts() -> None:
+    assert schema.head_revisions() == schema.script_heads()
+
+
+async def test_an_empty_database_is_at_no_revision(empty_url: str) -> None:
+    assert await _on(empty_url, schema.current_revisions) == frozenset()
+
+
 async def test_every_migration_upgrades_downgrades_and_upgrades_again(empty_url: str) -> None:
     revisions = list(
         ScriptDirectory.from_config(schema.alembic_config()).walk_revisions("base", "heads")
