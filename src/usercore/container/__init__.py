@@ -1,7 +1,13 @@
 """The composition root: builds services from settings, and the library's front door."""
 
 from usercore.container.core import Container, build_container
-from usercore.container.facade import UserCore, connect, resolve
+from usercore.container.facade import (
+    UserCore,
+    connect,
+    resolve,
+    start_resources,
+    stop_resources,
+)
 from usercore.container.keys import rotate_signing_keys
 from usercore.container.storage import Storage, backend_for, migrate_storage
 
@@ -15,4 +21,6 @@ __all__ = [
     "migrate_storage",
     "resolve",
     "rotate_signing_keys",
+    "start_resources",
+    "stop_resources",
 ]

@@ -47,7 +47,7 @@ async def connect(database_url: str | None = None, **settings: object) -> AsyncI
         SettingsError: A setting is unusable; the message names it.
     """
     container = build_container(Settings.load({"database_url": database_url, **settings}))
-    await _maybe_await(container.init_resources())
+    await start_resources(container)
     try:
         yield UserCore(
             users=await resolve(container.user_service()),
@@ -55,7 +55,7 @@ async def connect(database_url: str | None = None, **settings: object) -> AsyncI
             container=container,
         )
     finally:
-        await _maybe_await(container.shutdown_resources())
+        await stop_resources(container)
 
 
 async def resolve(provided: T | Awaitable[T]) -> T:
@@ -63,6 +63,16 @@ async def resolve(provided: T | Awaitable[T]) -> T:
     if inspect.isawaitable(provided):
         return await provided
     return provided
+
+
+async def start_resources(container: Container) -> None:
+    """Start the container's resources (storage clients, the hashing threads)."""
+    await _maybe_await(container.init_resources())
+
+
+async def stop_resources(container: Container) -> None:
+    """Stop the container's resources."""
+    await _maybe_await(container.shutdown_resources())
 
 
 async def _maybe_await(result: object) -> None:

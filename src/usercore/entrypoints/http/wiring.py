@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
 from typing import Protocol
 
-from usercore.container import Container, resolve
+from usercore.container import Container, resolve, start_resources, stop_resources
 from usercore.domain.user import User
 from usercore.ports.errors import StorageUnavailableError
 from usercore.ports.users import UserRepository
@@ -69,7 +68,7 @@ class AppServices:
     async def start(self) -> None:
         """Start the container's resources; storage that is down is retried on use."""
         try:
-            await _maybe_await(self.container.init_resources())
+            await start_resources(self.container)
             await self.users()
             await self.tokens()
         except StorageUnavailableError as exc:
@@ -77,7 +76,7 @@ class AppServices:
 
     async def stop(self) -> None:
         """Stop the container's resources."""
-        await _maybe_await(self.container.shutdown_resources())
+        await stop_resources(self.container)
 
     async def users(self) -> UserService:
         """The account use cases."""
@@ -98,9 +97,3 @@ class AppServices:
             repository: UserRepository = await resolve(self.container.user_repository())
             self._repository = repository
         return self._repository
-
-
-async def _maybe_await(result: object) -> None:
-    # init_resources/shutdown_resources give an awaitable only when a resource is async.
-    if inspect.isawaitable(result):
-        await result
