@@ -3,15 +3,31 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import argon2
 import attrs
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from argon2.exceptions import (
+    HashingError,
+    InvalidHashError,
+    VerificationError,
+    VerifyMismatchError,
+)
 
+from usercore.adapters.argon2.workarea import Argon2idHash, Cost, WorkAreas
 from usercore.domain.passwords import PasswordHash
 from usercore.ports.hashing import PasswordHasher
+
+#: Salt and digest sizes, argon2-cffi's defaults (RFC 9106 recommends 16-byte salts).
+SALT_BYTES = 16
+DIGEST_BYTES = 32
+
+_A = TypeVar("_A")
+_T = TypeVar("_T")
 
 
 @attrs.frozen
@@ -28,7 +44,7 @@ def default_concurrency(processes: int = 1) -> int:
 
     One hash per CPU across the processes: argon2 is CPU-bound, so more
     threads queue behind each other anyway, and every thread keeps a
-    ``memory_cost_kib`` block in its malloc arena for good.
+    ``memory_cost_kib`` work area while hashes keep coming.
     """
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return max(1, (cpus or 1) // max(1, processes))
@@ -39,35 +55,43 @@ class Argon2PasswordHasher(PasswordHasher):
 
     At most ``concurrency`` hashes are computed at once (each holds
     ``memory_cost_kib`` of memory); a flood of logins queues behind them
-    instead of exhausting memory. argon2-cffi releases the GIL while hashing,
-    so the threads run in parallel and the event loop stays responsive.
-    Call :meth:`close` to stop the threads.
+    instead of exhausting memory. argon2 runs without the GIL, so the threads
+    run in parallel and the event loop stays responsive. The work areas stay
+    mapped while hashes keep coming and are returned to the OS once none has
+    run for ``release_after`` seconds. Call :meth:`close` to stop the threads.
     """
 
     def __init__(
-        self, parameters: Argon2Parameters | None = None, *, concurrency: int | None = None
+        self,
+        parameters: Argon2Parameters | None = None,
+        *,
+        concurrency: int | None = None,
+        release_after: float = 2.0,
     ) -> None:
-        self.parameters = parameters or Argon2Parameters()
+        self.parameters = parameters = parameters or Argon2Parameters()
+        self._cost = Cost(parameters.memory_cost_kib, parameters.time_cost, parameters.parallelism)
+        # argon2-cffi reads the cost of stored hashes (needs_rehash) and verifies
+        # the hashes this class doesn't write itself (argon2i, argon2d, version 16).
         self._hasher = argon2.PasswordHasher(
-            time_cost=self.parameters.time_cost,
-            memory_cost=self.parameters.memory_cost_kib,
-            parallelism=self.parameters.parallelism,
+            time_cost=parameters.time_cost,
+            memory_cost=parameters.memory_cost_kib,
+            parallelism=parameters.parallelism,
             type=argon2.Type.ID,
         )
+        self.work_areas = WorkAreas()
+        self._release_after = release_after
+        self._running = 0
+        self._release: asyncio.TimerHandle | None = None
         self._executor = ThreadPoolExecutor(
             max_workers=concurrency or default_concurrency(), thread_name_prefix="usercore-argon2"
         )
 
     async def hash(self, password: str) -> PasswordHash:  # noqa: D102 - documented by the port
-        encoded = _encode(password)
-        loop = asyncio.get_running_loop()
-        return PasswordHash(await loop.run_in_executor(self._executor, self._hasher.hash, encoded))
+        salt = os.urandom(SALT_BYTES)
+        return PasswordHash(await self._off_loop(self._hash, salt, _encode(password)))
 
     async def verify(self, password_hash: PasswordHash, password: str) -> bool:  # noqa: D102
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._executor, self._verify, password_hash.value, _encode(password)
-        )
+        return await self._off_loop(self._verify, password_hash.value, _encode(password))
 
     def needs_rehash(self, password_hash: PasswordHash) -> bool:  # noqa: D102
         try:
@@ -76,10 +100,45 @@ class Argon2PasswordHasher(PasswordHasher):
             return True
 
     def close(self) -> None:
-        """Stop the hashing threads (waiting for running hashes)."""
+        """Stop the hashing threads (waiting for running hashes) and unmap the work areas."""
+        if self._release is not None:
+            self._release.cancel()
         self._executor.shutdown(wait=True)
+        self.work_areas.release()
+
+    async def _off_loop(
+        self, compute: Callable[[_A, bytes], _T], subject: _A, password: bytes
+    ) -> _T:
+        loop = asyncio.get_running_loop()
+        self._running += 1
+        try:
+            return await loop.run_in_executor(self._executor, compute, subject, password)
+        finally:
+            self._running -= 1
+            if self._running == 0:
+                # Restarted by every last-running hash: fires after a quiet spell.
+                if self._release is not None:
+                    self._release.cancel()
+                self._release = loop.call_later(self._release_after, self._release_if_quiet)
+
+    def _release_if_quiet(self) -> None:
+        if self._running == 0:
+            self.work_areas.release()
+
+    def _hash(self, salt: bytes, password: bytes) -> str:
+        digest = self.work_areas.derive(password, salt, self._cost, DIGEST_BYTES)
+        if digest is None:
+            raise HashingError("argon2 refused to hash (out of memory?)")
+        return Argon2idHash(self._cost, salt, digest).encode()
 
     def _verify(self, encoded_hash: str, password: bytes) -> bool:
+        stored = Argon2idHash.decode(encoded_hash)
+        if stored is None:
+            return self._verify_other(encoded_hash, password)
+        computed = self.work_areas.derive(password, stored.salt, stored.cost, len(stored.digest))
+        return computed is not None and hmac.compare_digest(computed, stored.digest)
+
+    def _verify_other(self, encoded_hash: str, password: bytes) -> bool:
         try:
             return self._hasher.verify(encoded_hash, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
