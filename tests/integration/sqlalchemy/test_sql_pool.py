@@ -1,4 +1,4 @@
-"""PostgreSQL runs the repositories' statements on the adapter's asyncpg pool."""
+"""PostgreSQL runs the repositories' statements on asyncpg connections in the adapter's pool."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy import pool
 
 from tests.integration.sqlalchemy.support import empty_postgres, open_database, repositories_on
 from usercore.adapters.sqlalchemy import ConnectSettings
-from usercore.adapters.sqlalchemy.pool import PoolExecutor, pool_options
+from usercore.adapters.sqlalchemy.pool import PoolExecutor, connect_options
 from usercore.domain.listing import UserQuery
 from usercore.domain.roles import Role
 from usercore.testing import RecordFactory
@@ -19,12 +19,17 @@ from usercore.testing import RecordFactory
 
 def _options(url: str) -> dict[str, object]:
     settings = ConnectSettings.parse(url, pool_size=4, timeout_seconds=2)
-    return pool_options(settings, sa.create_engine("postgresql+asyncpg://").dialect)
+    return connect_options(settings, sa.create_engine("postgresql+asyncpg://").dialect)
 
 
-def test_the_pool_is_bounded_by_the_settings_and_keeps_sessions_as_they_are() -> None:
+def test_the_pool_is_bounded_by_pool_size_and_overflow() -> None:
+    database = open_database("postgresql://u:pw@db.example:6432/app?max_overflow=1", pool_size=4)
+    assert isinstance(database.executor, PoolExecutor)
+    assert database.executor.max_connections == 5
+
+
+def test_connections_get_the_url_options_and_a_statement_timeout() -> None:
     options = _options("postgresql://u:pw@db.example:6432/app?max_overflow=1&ssl=require")
-    assert (options["min_size"], options["max_size"]) == (0, 5)
     assert options["ssl"] == "require"
     assert (options["host"], options["port"], options["database"]) == ("db.example", 6432, "app")
     assert options["server_settings"] == {

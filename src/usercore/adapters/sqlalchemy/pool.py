@@ -1,10 +1,11 @@
-"""PostgreSQL statements on an asyncpg pool of the adapter's own.
+"""PostgreSQL statements on asyncpg connections in a pool of the adapter's own.
 
 SQLAlchemy stays the SQL layer: each statement is compiled once, with the
 engine's asyncpg dialect (``$1..$n`` placeholders), and its parameters are
 passed in the compiled order. Only the execution skips SQLAlchemy's
 ``AsyncConnection`` machinery (a greenlet per checkout, result wrapping),
-which cost about twice the statement itself on a fast read.
+which cost about twice the statement itself on a fast read, and asyncpg's
+general-purpose pool (see connections.py), which cost as much again.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import asyncpg  # type: ignore[import-untyped]
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from usercore.adapters.sqlalchemy.connections import ConnectionPool, PoolClosedError
 from usercore.adapters.sqlalchemy.engine import ConnectSettings
 from usercore.adapters.sqlalchemy.errors import unavailable
 from usercore.adapters.sqlalchemy.executors import ConstraintViolationError, Row, Statement
@@ -29,23 +31,19 @@ _FAILURES: tuple[type[BaseException], ...] = (
     asyncpg.InternalClientError,
     OSError,
     TimeoutError,
+    PoolClosedError,  # disposed while the operation waited for a connection
 )
 #: Idle connections are closed after this long, so an idle worker gives its
 #: server connections back.
 _IDLE_SECONDS = 60.0
 
 
-async def _keep_session(_connection: Any) -> None:
-    """Nothing to reset when a connection returns to the pool.
-
-    Every operation is one autocommit statement: none opens a transaction,
-    sets a session parameter, listens or takes an advisory lock, so the
-    default reset (one more round trip per operation) would find nothing.
-    """
-
-
 class PoolExecutor:
-    """Statements on an asyncpg pool, created on first use.
+    """Statements on pooled asyncpg connections, the pool made on first use.
+
+    Each operation runs under one time bound: waiting for a connection and
+    the statement share ``timeout_seconds`` (asyncpg's per-statement timeout
+    takes what the wait left; it cancels the statement on the server).
 
     Args:
         settings: The URL (its options go to asyncpg), pool size and time bound.
@@ -70,46 +68,41 @@ class PoolExecutor:
         self.statement_hook: Callable[[str, tuple[Any, ...]], None] | None = None
         self._ensure_schema = ensure_schema
         self._schema_ready = False
-        self._options = pool_options(settings, engine.dialect)
-        self._pool: Any = None
-        self._pool_lock = asyncio.Lock()
+        self._connect_options = connect_options(settings, engine.dialect)
+        self.max_connections = settings.pool_size + settings.max_overflow
+        self._pool: ConnectionPool[Any] | None = None
         self._compiled: dict[Statement, tuple[str, tuple[str, ...]]] = {}
 
     async def fetch_one(  # noqa: D102 - documented by Executor
         self, statement: Statement, params: Mapping[str, Any]
     ) -> Row | None:
         sql, args = self._bind(statement, params)
-        row: Row | None = await self._run(lambda conn: conn.fetchrow(sql, *args))
+        row: Row | None = await self._run(lambda conn, t: conn.fetchrow(sql, *args, timeout=t))
         return row
 
     async def fetch_all(  # noqa: D102
         self, statement: Statement, params: Mapping[str, Any]
     ) -> Sequence[Row]:
         sql, args = self._bind(statement, params)
-        rows: Sequence[Row] = await self._run(lambda conn: conn.fetch(sql, *args))
+        rows: Sequence[Row] = await self._run(lambda conn, t: conn.fetch(sql, *args, timeout=t))
         return rows
 
     async def execute(self, statement: Statement, params: Mapping[str, Any]) -> int:  # noqa: D102
         sql, args = self._bind(statement, params)
         try:
-            status: str = await self._run(lambda conn: conn.execute(sql, *args))
+            status: str = await self._run(lambda conn, t: conn.execute(sql, *args, timeout=t))
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise ConstraintViolationError(_violation_kind(exc), exc.constraint_name or "") from exc
         # The command tag ends with the row count: "UPDATE 1", "INSERT 0 1".
         return int(status.rpartition(" ")[2])
 
     async def ping(self) -> None:  # noqa: D102
-        await self._run(lambda conn: conn.execute("SELECT 1"))
+        await self._run(lambda conn, t: conn.execute("SELECT 1", timeout=t))
 
     async def dispose(self) -> None:  # noqa: D102
         pool, self._pool = self._pool, None
-        if pool is None:
-            return
-        try:
-            async with asyncio.timeout(self._timeout):
-                await pool.close()
-        except _FAILURES:
-            pool.terminate()
+        if pool is not None:
+            await pool.close(self._timeout)
 
     def _bind(self, statement: Statement, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
         compiled = self._compiled.get(statement)
@@ -121,40 +114,49 @@ class PoolExecutor:
             self.statement_hook(sql, tuple(args))
         return sql, args
 
-    async def _run(self, work: Callable[[Any], Awaitable[Any]]) -> Any:
+    async def _run(self, work: Callable[[Any, float], Awaitable[Any]]) -> Any:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._timeout
         try:
-            async with asyncio.timeout(self._timeout):
-                if not self._schema_ready:
-                    await self._ensure_schema()
-                    self._schema_ready = True
-                pool = self._pool if self._pool is not None else await self._open()
-                conn = await pool.acquire()
-                try:
-                    return await work(conn)
-                except asyncpg.PostgresError:
-                    raise  # the server answered: the connection is fine
-                except BaseException:
-                    # Cut or timed out mid-statement: its state is unknown,
-                    # so it is closed, and the pool connects afresh next time.
-                    conn.terminate()
-                    raise
-                finally:
-                    await pool.release(conn)
+            pool = self._pool
+            if pool is None or not self._schema_ready:
+                async with asyncio.timeout(self._timeout):
+                    pool = await self._ready()
+            conn = await pool.acquire(self._timeout)
+            try:
+                result = await work(conn, deadline - loop.time())
+            except asyncpg.PostgresError:
+                pool.release(conn)  # the server answered: the connection is fine
+                raise
+            except BaseException:
+                # Cut, timed out or cancelled mid-statement: its state is
+                # unknown, so it is closed and a fresh one made next time.
+                pool.discard(conn)
+                raise
+            else:
+                pool.release(conn)
+                return result
         except asyncpg.IntegrityConstraintViolationError:
             raise
         except _FAILURES as exc:
             raise unavailable("postgresql", exc, timeout=self._timeout) from exc
 
-    async def _open(self) -> Any:
-        async with self._pool_lock:
-            if self._pool is None:
-                # min_size=0: creating the pool connects nothing, so it can't fail.
-                self._pool = await asyncpg.create_pool(**self._options)
+    async def _ready(self) -> ConnectionPool[Any]:
+        if not self._schema_ready:
+            await self._ensure_schema()
+            self._schema_ready = True
+        if self._pool is None:
+            self._pool = ConnectionPool(
+                self._connect, max_size=self.max_connections, idle_seconds=_IDLE_SECONDS
+            )
         return self._pool
 
+    async def _connect(self) -> Any:
+        return await asyncpg.connect(**self._connect_options)
 
-def pool_options(settings: ConnectSettings, dialect: sa.Dialect) -> dict[str, Any]:
-    """The ``asyncpg.create_pool`` arguments for ``settings``.
+
+def connect_options(settings: ConnectSettings, dialect: sa.Dialect) -> dict[str, Any]:
+    """The ``asyncpg.connect`` arguments for ``settings``.
 
     The URL is read by SQLAlchemy's asyncpg dialect, as for the engine, so the
     same URL options reach the driver; SQLAlchemy's name for the prepared
@@ -174,12 +176,11 @@ def pool_options(settings: ConnectSettings, dialect: sa.Dialect) -> dict[str, An
         except ValueError:
             raise ValueError("statement_cache_size must be a whole number") from None
     timeout = settings.timeout_seconds
+    # Sessions need no reset between checkouts: every operation is one
+    # autocommit statement that opens no transaction, sets no session
+    # parameter, listens to nothing and takes no advisory lock.
     return {
         **connect,
-        "min_size": 0,
-        "max_size": settings.pool_size + settings.max_overflow,
-        "max_inactive_connection_lifetime": _IDLE_SECONDS,
-        "reset": _keep_session,
         "timeout": timeout,
         "command_timeout": None,
         "server_settings": {
