@@ -22,7 +22,7 @@ from pathlib import Path
 
 import psutil
 from bench import database as db
-from bench.load import Load, run_wrk
+from bench.load import Load, Measurement, run_wrk
 from bench.report import SCENARIOS
 from bench.servers import VENV_BIN
 from bench.targets import Setup, Target
@@ -48,6 +48,30 @@ def summarise(raw: Path, top: int) -> str:
     return "\n".join(out)
 
 
+def _thread_cpu(process: psutil.Process) -> dict[int, float]:
+    """CPU seconds (user + system) each thread of ``process`` has used so far."""
+    return {t.id: t.user_time + t.system_time for t in process.threads()}
+
+
+def _thread_report(
+    process: psutil.Process, before: dict[int, float], after: dict[int, float], load: Measurement
+) -> str:
+    """CPU ms per request by thread: the event loop's (the main thread) and every other busy one.
+
+    py-spy shows where the GIL holder spends its time; this shows what the
+    threads without the GIL (argon2's, the server's own) cost besides.
+    """
+    requests = max(1, load.requests)
+    used = {tid: after[tid] - before.get(tid, 0.0) for tid in after}
+    lines = [f"CPU ms per request by thread ({requests} requests):"]
+    for tid, seconds in sorted(used.items(), key=lambda item: -item[1]):
+        if seconds * 1000 / requests >= 0.005:  # hide idle threads
+            role = "main (event loop)" if tid == process.pid else "other"
+            lines.append(f"  {1000 * seconds / requests:8.3f}  thread {tid} {role}")
+    lines.append(f"  {1000 * sum(used.values()) / requests:8.3f}  all threads")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
     parser.add_argument("scenario", choices=list(SCENARIOS))
@@ -56,6 +80,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=45)
     parser.add_argument(
         "--threads", action="store_true", help="sample every busy thread, not only the GIL holder"
+    )
+    parser.add_argument(
+        "--no-sampling",
+        action="store_true",
+        help="only the CPU per thread: py-spy's sampling costs the worker time too",
     )
     parser.add_argument("--output", type=Path, default=Path(tempfile.mkdtemp(prefix="profile-")))
     args = parser.parse_args(argv)
@@ -93,10 +122,15 @@ def main(argv: list[str] | None = None) -> int:
                         run_wrk(server.url, fresh, seconds=args.seconds, load=Load(), tag="prof")
                     )
                 )
+                before = _thread_cpu(worker)
                 load.start()
-                subprocess.run(spy, check=True, capture_output=True)
+                if not args.no_sampling:
+                    subprocess.run(spy, check=True, capture_output=True)
                 load.join()
                 print(result[0])
+                print(_thread_report(worker, before, _thread_cpu(worker), result[0]))
+                if args.no_sampling:
+                    return 0
                 print(summarise(raw, args.top))
                 print(f"raw stacks: {raw}; server log: {server.log}", file=sys.stderr)
     finally:

@@ -79,7 +79,8 @@ class Phase:
     ceiling: float  # argon2id verifies/s with `workers` processes
     ceiling_all_cores: float
     cells: dict[str, dict[str, Cell]]
-    rss_mb: dict[str, list[float]]
+    rss_busy_mb: dict[str, list[float]]  # worker RSS right after the group's last run
+    rss_mb: dict[str, list[float]]  # and a few seconds later, settled (the target's)
 
     def rps(self, scenario: str, target: str) -> float | None:
         """Median rps of ``target`` in ``scenario``, if it ran."""
@@ -106,6 +107,10 @@ def _ratio(top: float | None, bottom: float | None) -> float | None:
 
 def _fmt(value: float | None, suffix: str = "") -> str:
     return "n/a" if value is None else f"{value:,.2f}{suffix}"
+
+
+def _megabytes(values: list[float]) -> str:
+    return ", ".join(f"{mb:.0f}" for mb in values) or "n/a"
 
 
 def _verdict(ok: bool | None) -> str:
@@ -205,9 +210,14 @@ def markdown(phases: Sequence[Phase], meta: Mapping[str, Any]) -> str:
                 f"| {_fmt(_ratio(mine, phase.rps(scenario, 'floor-bare')))} "
                 f"| {_fmt(hashed)} |"
             )
-        out += ["", "| server | RSS per worker after the runs (MB) |", "|---|---|"]
+        out += [
+            "",
+            "| server | RSS per worker at the end of the runs (MB) | 5 s later (MB) |",
+            "|---|---|---|",
+        ]
         for name, mbs in phase.rss_mb.items():
-            out.append(f"| {name} | {', '.join(f'{mb:.0f}' for mb in mbs) or 'n/a'} |")
+            busy = phase.rss_busy_mb.get(name, [])
+            out.append(f"| {name} | {_megabytes(busy)} | {_megabytes(mbs)} |")
         out += ["", "| target | measured | verdict |", "|---|---:|---|"]
         out += [f"| {what} | {value} | {_verdict(ok)} |" for what, value, ok in targets(phase)]
         out.append("")

@@ -48,6 +48,9 @@ from bench.targets import Setup, Target
 ID_SAMPLE = 1000
 DOCS_START, DOCS_END = "<!-- LAST-RUN -->", "<!-- /LAST-RUN -->"
 #: Scenarios that run with the same servers up: the data-scale pair, then the rest.
+#: How long after its last run a server's memory is read again, settled.
+RSS_SETTLE_SECONDS = 5.0
+
 GROUPS = (
     ("get_by_id", "list_page"),
     ("get_me", "patch_me", "password_grant", "refresh_grant", "register"),
@@ -284,10 +287,25 @@ def run_phase(
                 phase.cells[scenario] = measure(args, scenario, runners, setup.workers)
                 if scenario == "register":
                     forget_registrations(setup.postgres, small)
-                for target in group_targets:
-                    if target.server is not None:
-                        phase.rss_mb[target.name] = target.server.worker_rss_mb()
                 publish()
+            record_memory(phase, group_targets)
+            publish()
+
+
+def record_memory(phase: Phase, targets: list[Target]) -> None:
+    """Each server's worker RSS at the end of its group's runs, and again once settled.
+
+    A server may hold memory for a burst and give it back when the burst is
+    over (usercore unmaps its argon2 work areas after 2 s without a hash):
+    the first reading shows what the load held, the second what stays.
+    """
+    for target in targets:
+        if target.server is not None:
+            phase.rss_busy_mb[target.name] = target.server.worker_rss_mb()
+    time.sleep(RSS_SETTLE_SECONDS)
+    for target in targets:
+        if target.server is not None:
+            phase.rss_mb[target.name] = target.server.worker_rss_mb()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -346,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
                     args.usercore_env,
                 )  # fmt: skip
                 log(f"phase: {workers} worker(s); load average {os.getloadavg()}")
-                phase = Phase(workers, 0.0, 0.0, {}, {})
+                phase = Phase(workers, 0.0, 0.0, {}, {}, {})
                 phases.append(phase)
                 run_phase(args, setup, targets, small, phase=phase, publish=publish)
         except KeyboardInterrupt:
