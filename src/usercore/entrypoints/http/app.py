@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from litestar import Litestar, Request
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
@@ -23,8 +23,7 @@ from usercore.entrypoints.http.metrics import HttpMetrics
 from usercore.entrypoints.http.observability import RequestObserver
 from usercore.entrypoints.http.openapi import COMPONENTS
 from usercore.entrypoints.http.problems import problem_response
-from usercore.entrypoints.http.wiring import AppServices, TokenIssuer
-from usercore.services.users import UserService
+from usercore.entrypoints.http.wiring import AppServices
 
 #: API.md: bodies over 64 KiB are refused (413) before any parsing or hashing.
 MAX_BODY_BYTES = 64 * 1024
@@ -39,25 +38,20 @@ def create_app(container: Container) -> Litestar:
     stop with the app's lifespan, so the app can be served by any ASGI server
     or mounted inside another application.
     """
-    services = AppServices(container)
-    metrics = HttpMetrics()
+    services = AppServices(container, HttpMetrics())
 
-    async def provide_users() -> UserService:
-        return await services.users()
+    # One dependency for the services, and the actor resolved after it: Litestar
+    # resolves dependencies of one level together in an anyio task group, a task
+    # per dependency on every request, which a handler with one per level skips.
+    def provide_services() -> AppServices:
+        return services
 
-    async def provide_tokens() -> TokenIssuer:
-        return await services.tokens()
-
-    async def provide_actor(request: Request[Any, Any, Any]) -> User:
+    async def provide_actor(
+        request: Request[Any, Any, Any], services: NamedDependency[AppServices]
+    ) -> User:
         # Authorization always uses the stored user the token service loads.
         token = bearer_token(request.scope)
         return await (await services.tokens()).authenticate(access_token=token)
-
-    def provide_metrics() -> HttpMetrics:
-        return metrics
-
-    def provide_services() -> AppServices:
-        return services
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
@@ -70,11 +64,8 @@ def create_app(container: Container) -> Litestar:
     app = Litestar(
         route_handlers=[UsersController, TokensController, KeysController, OperationsController],
         dependencies={
-            "users": Provide(provide_users),
-            "tokens": Provide(provide_tokens),
-            "actor": Provide(provide_actor),
-            "metrics": Provide(provide_metrics, sync_to_thread=False),
             "services": Provide(provide_services, sync_to_thread=False),
+            "actor": Provide(provide_actor),
         },
         exception_handlers={
             UserCoreError: problem_response,
@@ -93,5 +84,5 @@ def create_app(container: Container) -> Litestar:
         ),
     )
     # Outside the router, so unmatched routes get a request id, a log line and metrics too.
-    app.asgi_handler = RequestObserver(app.asgi_handler, metrics)
+    app.asgi_handler = RequestObserver(app.asgi_handler, services.metrics)
     return app

@@ -36,10 +36,14 @@ def bearer_token(scope: Scope) -> str:
     raise AuthenticationRequiredError
 
 
-def require_body_media_type(
+async def require_body_media_type(
     connection: ASGIConnection[Any, Any, Any, Any], route_handler: BaseRouteHandler
 ) -> None:
-    """Guard: the body's ``Content-Type`` is the one the route takes (415 otherwise)."""
+    """Guard: the body's ``Content-Type`` is the one the route takes (415 otherwise).
+
+    A coroutine function although it awaits nothing: Litestar runs a plain
+    function guard on a worker thread, a thread hop on every request.
+    """
     expected = route_handler.opt[BODY_MEDIA_TYPE]
     content_type = None
     has_body = False

@@ -7,6 +7,7 @@ from typing import Protocol
 
 from usercore.container import Container, resolve, start_resources, stop_resources
 from usercore.domain.user import User
+from usercore.entrypoints.http.metrics import HttpMetrics
 from usercore.ports.errors import StorageUnavailableError
 from usercore.ports.users import UserRepository
 from usercore.services.users import UserService
@@ -52,15 +53,16 @@ class TokenIssuer(Protocol):
 
 
 class AppServices:
-    """Services of one container, resolved on first use and then cached.
+    """Services of one container, resolved on first use and then cached, and the metrics.
 
     Resolution is lazy so that a storage backend that is down at start-up
     only makes requests answer 503 until it is back, instead of stopping
     the server.
     """
 
-    def __init__(self, container: Container) -> None:
+    def __init__(self, container: Container, metrics: HttpMetrics) -> None:
         self.container = container
+        self.metrics = metrics
         self._users: UserService | None = None
         self._tokens: TokenIssuer | None = None
         self._repository: UserRepository | None = None

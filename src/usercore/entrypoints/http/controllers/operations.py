@@ -6,7 +6,6 @@ from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from usercore.entrypoints.http.metrics import HttpMetrics
 from usercore.entrypoints.http.openapi import problems
 from usercore.entrypoints.http.schemas import Health
 from usercore.entrypoints.http.wiring import AppServices
@@ -33,6 +32,6 @@ class OperationsController(Controller):
         return _OK
 
     @get("/metrics")
-    async def metrics(self, metrics: NamedDependency[HttpMetrics]) -> Response[bytes]:
+    async def metrics(self, services: NamedDependency[AppServices]) -> Response[bytes]:
         """The Prometheus text exposition."""
-        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+        return Response(services.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)

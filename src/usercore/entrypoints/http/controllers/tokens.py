@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import SkipValidation, URLEncodedBody
+from litestar.params import URLEncodedBody
 
 from usercore.domain.errors import InvalidCredentialsError, ValidationError
 from usercore.entrypoints.http.errors import UnsupportedGrantTypeError
 from usercore.entrypoints.http.guards import BODY_MEDIA_TYPE, FORM, require_body_media_type
-from usercore.entrypoints.http.metrics import HttpMetrics
 from usercore.entrypoints.http.oauth import NO_STORE, OAUTH_EXCEPTION_HANDLERS
 from usercore.entrypoints.http.openapi import oauth_errors, problems
 from usercore.entrypoints.http.schemas import Revoked, RevokeRequest, TokenOut, TokenRequest
-from usercore.entrypoints.http.wiring import IssuedTokens, TokenIssuer
+from usercore.entrypoints.http.wiring import AppServices, IssuedTokens
 
 _REVOKED = Revoked()
 _FORM_BODY = {
@@ -55,10 +54,10 @@ class TokensController(Controller):
     async def token(
         self,
         data: URLEncodedBody[TokenRequest],
-        tokens: NamedDependency[SkipValidation[TokenIssuer]],
-        metrics: NamedDependency[HttpMetrics],
+        services: NamedDependency[AppServices],
     ) -> Response[TokenOut]:
         """``grant_type=password`` (username, password) or ``refresh_token`` (refresh_token)."""
+        tokens, metrics = await services.tokens(), services.metrics
         if data.grant_type == "password":
             username = _required(data.username, "username")
             password = _required(data.password, "password")
@@ -86,9 +85,10 @@ class TokensController(Controller):
     async def revoke(
         self,
         data: URLEncodedBody[RevokeRequest],
-        tokens: NamedDependency[SkipValidation[TokenIssuer]],
+        services: NamedDependency[AppServices],
     ) -> Response[Revoked]:
         """End the session of a refresh token; 200 whether or not the token was known."""
+        tokens = await services.tokens()
         await tokens.revoke(token=_required(data.token, "token"))
         return Response(_REVOKED, headers=NO_STORE)
 
@@ -100,6 +100,6 @@ class KeysController(Controller):
     tags = ["tokens"]  # noqa: RUF012 - Litestar reads this class attribute
 
     @get("/jwks.json", summary="Public signing keys (RFC 7517)")
-    async def jwks(self, tokens: NamedDependency[SkipValidation[TokenIssuer]]) -> dict[str, object]:
+    async def jwks(self, services: NamedDependency[AppServices]) -> dict[str, object]:
         """The JWK set of every key that may have signed a live access token."""
-        return tokens.jwks()
+        return (await services.tokens()).jwks()

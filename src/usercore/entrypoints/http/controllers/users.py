@@ -27,7 +27,7 @@ from usercore.entrypoints.http.schemas import (
     page_out,
     user_out,
 )
-from usercore.services.users import UserService
+from usercore.entrypoints.http.wiring import AppServices
 
 IfMatch = Annotated[
     str | None,
@@ -97,9 +97,10 @@ class UsersController(Controller):
         self,
         request: Request[Any, Any, Any],
         data: JSONBody[Registration],
-        users: NamedDependency[UserService],
+        services: NamedDependency[AppServices],
     ) -> Response[UserOut]:
         """Create an account (anyone may)."""
+        users = await services.users()
         user = await users.register(email=data.email, password=data.password, name=data.name)
         location = f"{_mount_prefix(request.scope)}/users/{user.id.value}"
         return _one(user, 201, Location=location)
@@ -127,10 +128,11 @@ class UsersController(Controller):
         self,
         data: JSONBody[ProfileChange],
         actor: NamedDependency[User],
-        users: NamedDependency[UserService],
+        services: NamedDependency[AppServices],
         if_match: IfMatch = None,
     ) -> Response[UserOut]:
         """Change the caller's name or email; a new email is unverified."""
+        users = await services.users()
         user = await users.update_profile(
             actor=actor,
             name=data.name,
@@ -151,18 +153,20 @@ class UsersController(Controller):
         self,
         data: JSONBody[PasswordChange],
         actor: NamedDependency[User],
-        users: NamedDependency[UserService],
+        services: NamedDependency[AppServices],
     ) -> None:
         """Replace the caller's password; every session of theirs ends."""
+        users = await services.users()
         await users.change_password(
             actor=actor, current_password=data.current_password, new_password=data.new_password
         )
 
     @delete("/me", summary="Delete my account", security=BEARER_SECURITY, responses=problems(401))
     async def delete_me(
-        self, actor: NamedDependency[User], users: NamedDependency[UserService]
+        self, actor: NamedDependency[User], services: NamedDependency[AppServices]
     ) -> None:
         """Erase the caller's account and every session of it."""
+        users = await services.users()
         await users.delete_self(actor=actor)
 
     @get(
@@ -174,7 +178,7 @@ class UsersController(Controller):
     async def list_users(  # noqa: PLR0917 - Litestar passes query parameters by name
         self,
         actor: NamedDependency[User],
-        users: NamedDependency[UserService],
+        services: NamedDependency[AppServices],
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
         cursor: Annotated[str | None, QueryParameter(max_length=64)] = None,
         email_prefix: Annotated[str | None, QueryParameter(max_length=254)] = None,
@@ -189,6 +193,7 @@ class UsersController(Controller):
             role=None if role is None else Role(role),
             is_active=is_active,
         )
+        users = await services.users()
         page = await users.list_users(actor=actor, query=query)
         return Response(page_out(page), headers={"Cache-Control": _NO_STORE})
 
@@ -200,9 +205,13 @@ class UsersController(Controller):
         responses=problems(400, 401, 404),
     )
     async def read_user(
-        self, user_id: UserIdPath, actor: NamedDependency[User], users: NamedDependency[UserService]
+        self,
+        user_id: UserIdPath,
+        actor: NamedDependency[User],
+        services: NamedDependency[AppServices],
     ) -> Response[UserOut]:
         """A user: oneself, or anyone for an administrator (others' ids are 404)."""
+        users = await services.users()
         return _one(await users.get_user(actor=actor, user_id=UserId.parse(user_id)))
 
     @patch(
@@ -218,10 +227,11 @@ class UsersController(Controller):
         user_id: UserIdPath,
         data: JSONBody[AdminChange],
         actor: NamedDependency[User],
-        users: NamedDependency[UserService],
+        services: NamedDependency[AppServices],
         if_match: IfMatch = None,
     ) -> Response[UserOut]:
         """Change any managed field of a user; deactivation voids their tokens for good."""
+        users = await services.users()
         user = await users.admin_update(
             actor=actor,
             user_id=UserId.parse(user_id),
@@ -241,7 +251,11 @@ class UsersController(Controller):
         responses=problems(400, 401, 403, 404),
     )
     async def delete_user(
-        self, user_id: UserIdPath, actor: NamedDependency[User], users: NamedDependency[UserService]
+        self,
+        user_id: UserIdPath,
+        actor: NamedDependency[User],
+        services: NamedDependency[AppServices],
     ) -> None:
         """Delete a user and every session of theirs."""
+        users = await services.users()
         await users.admin_delete(actor=actor, user_id=UserId.parse(user_id))
