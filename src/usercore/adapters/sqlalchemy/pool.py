@@ -122,7 +122,7 @@ class PoolExecutor:
             if pool is None or not self._schema_ready:
                 async with asyncio.timeout(self._timeout):
                     pool = await self._ready()
-            conn = await pool.acquire(self._timeout)
+            conn = await pool.acquire(deadline - loop.time())
             try:
                 result = await work(conn, deadline - loop.time())
             except asyncpg.PostgresError:
