@@ -105,7 +105,7 @@ def _usercore_rows(count: int, password_hash: str) -> Iterator[tuple[object, ...
         admin = number < 0
         email = ADMIN_EMAIL if admin else bench_email(number)
         roles = ["admin", "user"] if admin else ["user"]
-        yield (user_id, email, "", roles, True, True, password_hash, now, now, 1, now)
+        yield (user_id, email, "", roles, True, True, password_hash, now, now, 1, 1)
 
 
 async def load_usercore_users(dsn: str, count: int, password_hash: str) -> None:
@@ -126,7 +126,7 @@ async def load_usercore_users(dsn: str, count: int, password_hash: str) -> None:
                 "created_at",
                 "updated_at",
                 "version",
-                "sessions_valid_after",
+                "credential_epoch",
             ],
         )
         await connection.execute("ANALYZE usercore_users")

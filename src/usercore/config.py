@@ -88,6 +88,10 @@ class Settings:
     audience: str = "usercore"
     access_token_ttl_seconds: int = attrs.field(default=900, validator=_positive)
     refresh_token_ttl_seconds: int = attrs.field(default=30 * 24 * 3600, validator=_positive)
+    #: A session ends this long after its login, however often it is refreshed.
+    session_max_age_seconds: int = attrs.field(default=90 * 24 * 3600, validator=_positive)
+    #: Live sessions per user; a login beyond it ends the oldest.
+    max_sessions: int = attrs.field(default=100, validator=_positive)
     # Server.
     host: str = "127.0.0.1"
     port: int = attrs.field(default=8000, validator=_port)

@@ -108,7 +108,7 @@ async def test_rehashes_after_a_successful_login_when_parameters_changed(world: 
     logged_in = await auth.authenticate(email="ada@example.com", password=PASSWORD)
     assert logged_in.password_hash.value.startswith("$fast$c=2$")
     assert logged_in.version == user.version + 1
-    assert logged_in.sessions_valid_after == user.sessions_valid_after
+    assert logged_in.credential_epoch == user.credential_epoch  # a rehash ends no session
     assert await world.repository.get(user.id) == logged_in
     again = await auth.authenticate(email="ada@example.com", password=PASSWORD)
     assert again == logged_in  # no second rehash with unchanged parameters

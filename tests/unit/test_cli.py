@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import os
@@ -43,7 +44,7 @@ def test_prints_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["--help"])
     out = capsys.readouterr().out
-    for command in ("serve", "migrate", "users", "keys"):
+    for command in ("serve", "migrate", "users", "keys", "sessions"):
         assert command in out
 
 
@@ -180,3 +181,30 @@ def test_an_unreadable_key_file_stops_serve_with_one_line(
     err = capsys.readouterr().err
     assert err.startswith("usercore: USERCORE_SIGNING_KEY_FILE:")
     assert err.count("\n") == 1
+
+
+def test_sessions_purge_deletes_ended_sessions_and_keeps_live_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = database_url(tmp_path)
+
+    async def two_logins_one_ended() -> tuple[str, str]:
+        async with usercore.connect(url, argon2_memory_kib=256) as core:
+            await core.users.register(email="ada@example.com", password=PASSWORD)
+            tokens = await core.tokens()
+            live = await tokens.password_grant(email="ada@example.com", password=PASSWORD)
+            ended = await tokens.password_grant(email="ada@example.com", password=PASSWORD)
+            await tokens.revoke(token=ended.refresh_token)
+            return live.refresh_token, ended.refresh_token
+
+    async def stored(token: str) -> bool:
+        async with usercore.connect(url) as core:
+            repository = core.container.session_repository
+            sessions = await usercore.container.resolve(repository())
+            return await sessions.get(token.partition(".")[0]) is not None
+
+    live, ended = asyncio.run(two_logins_one_ended())
+    assert main(["sessions", "purge", "--database-url", url]) == 0
+    assert capsys.readouterr().out.strip() == "usercore: purged 1 revoked or expired sessions"
+    assert asyncio.run(stored(live))
+    assert not asyncio.run(stored(ended))

@@ -85,4 +85,7 @@ async def test_revoke_answers_200_always_but_needs_a_token(api: Api) -> None:
 
 async def test_publishes_the_key_set(api: Api) -> None:
     response = await api.client.get("/.well-known/jwks.json")
-    assert (response.status_code, response.json()) == (200, {"keys": []})
+    assert response.status_code == 200
+    (key,) = response.json()["keys"]
+    assert (key["kty"], key["crv"], key["alg"]) == ("OKP", "Ed25519", "EdDSA")
+    assert "d" not in key  # never the private part

@@ -156,6 +156,12 @@ async def test_changes_password_and_deletes_self(api: Api) -> None:
         headers=auth,
     )
     assert changed.status_code == 204
+    # The change ends every token of the user, the one that made it included.
+    assert_problem(await api.client.get("/users/me", headers=auth), 401, "invalid-token")
+    pair = await api.tokens.password_grant(
+        email="ada@example.com", password="another fine passphrase"
+    )
+    auth = {"Authorization": f"Bearer {pair.access_token}"}
     deleted = await api.client.delete("/users/me", headers=auth)
     assert deleted.status_code == 204
     assert_problem(await api.client.get("/users/me", headers=auth), 401, "invalid-token")

@@ -47,6 +47,8 @@ def _payload(**changes: Any) -> dict[str, Any]:
         "exp": int((NOW + timedelta(seconds=900)).timestamp()),
         "jti": "jti-1",
         "roles": ["user"],
+        "sid": "0193a000-0000-7000-8000-0000000000bb",
+        "epoch": 1,
     }
     payload.update(changes)
     return {name: value for name, value in payload.items() if value is not None}
@@ -115,6 +117,10 @@ def test_accepts_the_media_type_form_of_the_type(
         {"iat": None},
         {"sub": None},
         {"jti": None},
+        {"sid": None},
+        {"epoch": None},
+        {"sid": 5},
+        {"epoch": "1"},
         {"sub": "not-a-uuid"},
         {"sub": 12},
         {"exp": "tomorrow"},

@@ -16,7 +16,7 @@ from usercore.domain.errors import InvalidTokenError
 from usercore.domain.ids import UserId
 from usercore.ports.tokens import AccessClaims
 
-NOW = datetime(2026, 3, 1, 12, 0, 0, 250_000, tzinfo=UTC)
+NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 USER = UserId("0193a000-0000-7000-8000-0000000000aa")
 ISSUER, AUDIENCE = "https://auth.example.com", "example-api"
 
@@ -28,6 +28,8 @@ def _claims(**changes: Any) -> AccessClaims:
         "issued_at": NOW,
         "expires_at": NOW + timedelta(seconds=900),
         "token_id": "jti-1",
+        "session_id": "0193a000-0000-7000-8000-0000000000bb",
+        "epoch": 3,
     }
     return AccessClaims(**{**values, **changes})
 
@@ -64,22 +66,50 @@ def test_signs_the_documented_header_and_claims(
         "iss": ISSUER,
         "aud": AUDIENCE,
         "sub": USER.value,
-        "iat": 1772366400.25,
+        "iat": 1772366400,
         "exp": 1772367300,
         "jti": "jti-1",
         "roles": ["admin", "user"],
+        "sid": "0193a000-0000-7000-8000-0000000000bb",
+        "epoch": 3,
     }
 
 
-def test_round_trips_claims_with_millisecond_issued_at(
+def test_iat_and_exp_are_whole_seconds_rounded_down(
     signer: JwtAccessTokenSigner, verifier: JwtAccessTokenVerifier
 ) -> None:
-    # exp is whole seconds (rounded down); iat keeps its milliseconds.
+    # RFC 7519 NumericDate as strict verifiers expect: a fractional iat is
+    # "issued in the future" to them for up to a second.
     claims = _claims(
-        issued_at=NOW + timedelta(milliseconds=7),
-        expires_at=datetime(2026, 3, 1, 12, 15, tzinfo=UTC),
+        issued_at=NOW + timedelta(milliseconds=999),
+        expires_at=NOW + timedelta(seconds=900, milliseconds=7),
     )
-    assert verifier.verify(signer.sign(claims), now=NOW + timedelta(seconds=1)) == claims
+    token = signer.sign(claims)
+    payload = jwt.decode(token, options={"verify_signature": False})
+    assert (type(payload["iat"]), type(payload["exp"])) == (int, int)
+    verified = verifier.verify(token, now=NOW + timedelta(seconds=1))
+    assert (verified.issued_at, verified.expires_at) == (NOW, NOW + timedelta(seconds=900))
+    assert (verified.session_id, verified.epoch) == (claims.session_id, claims.epoch)
+
+
+@pytest.mark.parametrize("epoch", [True, 1.0, "1", None])
+def test_refuses_an_epoch_that_is_not_an_integer(
+    key: SigningKey, verifier: JwtAccessTokenVerifier, epoch: object
+) -> None:
+    payload = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": USER.value,
+        "iat": int(NOW.timestamp()),
+        "exp": int(NOW.timestamp()) + 60,
+        "jti": "j",
+        "sid": "s",
+        "epoch": epoch,
+    }
+    headers = {"kid": key.kid, "typ": "at+jwt"}
+    token = jwt.encode(payload, key.private_key, algorithm="EdDSA", headers=headers)
+    with pytest.raises(InvalidTokenError):
+        verifier.verify(token, now=NOW)
 
 
 # RFC 9864 prefers the fully specified "Ed25519" over "EdDSA"; we still sign

@@ -51,8 +51,13 @@ class Kit:
         return session
 
 
-def make_kit(sessions: type[InMemorySessionRepository] = InMemorySessionRepository) -> Kit:
-    """A kit whose session repository is of type ``sessions``."""
+def make_kit(
+    sessions: type[InMemorySessionRepository] = InMemorySessionRepository,
+    *,
+    max_sessions: int = 100,
+    session_max_age_seconds: int = 90 * 24 * 3600,
+) -> Kit:
+    """A kit whose session repository is of type ``sessions``, with these session limits."""
     store = InMemoryStore()
     user_repository = InMemoryUserRepository(store)
     session_repository = sessions(store)
@@ -72,6 +77,8 @@ def make_kit(sessions: type[InMemorySessionRepository] = InMemorySessionReposito
         ids=ids,
         access_token_ttl_seconds=ACCESS_TTL,
         refresh_token_ttl_seconds=REFRESH_TTL,
+        max_sessions=max_sessions,
+        session_max_age_seconds=session_max_age_seconds,
     )
     users = UserService(
         users=user_repository, hasher=hasher, policy=PasswordPolicy(), clock=clock, ids=ids

@@ -14,7 +14,7 @@ from usercore.adapters.jwt import JwtAccessTokenSigner, KeyRing, SigningKey
 from usercore.domain.errors import InvalidTokenError
 from usercore.domain.ids import UserId
 from usercore.ports.tokens import AccessClaims
-from usercore.services import TokenPair
+from usercore.services import SessionService, TokenPair
 
 NEW_PASSWORD = "a completely different passphrase"
 
@@ -158,7 +158,9 @@ async def test_log_out_everywhere_voids_every_session(kit: Kit) -> None:
     pairs = [await _login(kit) for _ in range(3)]
     kit.clock.advance(1)
 
-    await kit.users.revoke_sessions(actor=user)
+    await SessionService(
+        users=kit.user_repository, sessions=kit.sessions, clock=kit.clock
+    ).revoke_all(actor=user)
 
     for pair in pairs:
         await _assert_void(kit, pair)
@@ -184,6 +186,8 @@ async def test_refuses_a_validly_signed_token_for_an_unknown_user(kit: Kit) -> N
             issued_at=now,
             expires_at=now + timedelta(minutes=5),
             token_id="x",
+            session_id="s",
+            epoch=1,
         )
     )
     with pytest.raises(InvalidTokenError):
@@ -199,6 +203,8 @@ async def test_refuses_a_token_for_another_audience_or_issuer(kit: Kit) -> None:
         issued_at=now,
         expires_at=now + timedelta(minutes=5),
         token_id="x",
+        session_id="s",
+        epoch=1,
     )
     for issuer, audience in [("usercore", "billing"), ("someone-else", "usercore")]:
         token = JwtAccessTokenSigner(kit.keys, issuer=issuer, audience=audience).sign(claims)
@@ -219,6 +225,8 @@ async def test_refuses_a_token_signed_by_a_key_that_is_not_ours(kit: Kit) -> Non
             issued_at=now,
             expires_at=now + timedelta(minutes=5),
             token_id="x",
+            session_id="s",
+            epoch=1,
         )
     )
     with pytest.raises(InvalidTokenError):

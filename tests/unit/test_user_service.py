@@ -24,7 +24,8 @@ async def test_a_new_user_is_an_active_unverified_user_at_version_one(world: Wor
     assert user.email.value == "ada@example.com"
     assert user.roles == frozenset({Role.USER})
     assert (user.is_active, user.is_verified, user.version) == (True, False, 1)
-    assert user.created_at == user.updated_at == user.sessions_valid_after == world.clock.now()
+    assert user.created_at == user.updated_at == world.clock.now()
+    assert user.credential_epoch == 1
     assert await world.repository.get(user.id) == user
 
 
@@ -198,8 +199,8 @@ async def test_change_password_ends_every_session(world: World) -> None:
     changed = await world.users.change_password(
         actor=ada, current_password=PASSWORD, new_password="a brand new passphrase"
     )
-    assert changed.sessions_valid_after == world.clock.now()
-    assert not changed.accepts_tokens_issued_at(ada.created_at)
+    assert changed.credential_epoch == ada.credential_epoch + 1
+    assert not changed.accepts_credentials_of(ada.credential_epoch)
     await world.auth.authenticate(email="ada@example.com", password="a brand new passphrase")
     with pytest.raises(InvalidCredentialsError):
         await world.auth.authenticate(email="ada@example.com", password=PASSWORD)
@@ -223,9 +224,10 @@ async def test_deactivation_voids_tokens_for_good(world: World) -> None:
     off = await world.users.admin_update(actor=admin, user_id=ada.id, is_active=False)
     world.clock.advance(10)
     on = await world.users.admin_update(actor=admin, user_id=ada.id, is_active=True)
-    assert off.sessions_valid_after == on.sessions_valid_after > ada.sessions_valid_after
-    assert not on.accepts_tokens_issued_at(ada.created_at)
-    assert on.accepts_tokens_issued_at(world.clock.now())
+    assert off.credential_epoch == on.credential_epoch == ada.credential_epoch + 1
+    assert not off.accepts_credentials_of(off.credential_epoch)  # inactive: nothing acts
+    assert not on.accepts_credentials_of(ada.credential_epoch)
+    assert on.accepts_credentials_of(on.credential_epoch)
 
 
 async def test_delete_self_erases_the_user_and_their_sessions(world: World) -> None:

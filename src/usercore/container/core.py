@@ -16,6 +16,7 @@ from usercore.container.keys import open_signing_keys
 from usercore.container.storage import Storage, backend_for, open_storage
 from usercore.domain.passwords import PasswordPolicy
 from usercore.services.auth import AuthService
+from usercore.services.sessions import SessionService
 from usercore.services.tokens import TokenService
 from usercore.services.users import UserService
 
@@ -104,6 +105,11 @@ class Container(containers.DeclarativeContainer):
         ids=ids,
         access_token_ttl_seconds=config.access_token_ttl_seconds,
         refresh_token_ttl_seconds=config.refresh_token_ttl_seconds,
+        session_max_age_seconds=config.session_max_age_seconds,
+        max_sessions=config.max_sessions,
+    )
+    session_service = providers.Singleton(
+        SessionService, users=user_repository, sessions=session_repository, clock=clock
     )
 
 

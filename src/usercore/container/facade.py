@@ -12,6 +12,8 @@ import attrs
 from usercore.config import Settings
 from usercore.container.core import Container, build_container
 from usercore.services.auth import AuthService
+from usercore.services.sessions import SessionService
+from usercore.services.tokens import TokenService
 from usercore.services.users import UserService
 
 T = TypeVar("T")
@@ -24,13 +26,23 @@ class UserCore:
     Attributes:
         users: Registration, reading, listing, updating and deleting users.
         auth: Checking an email and password.
+        sessions: Login sessions: list them, end one or all, purge ended ones.
         container: The dependency-injector container behind them, for
             overriding providers in tests.
     """
 
     users: UserService
     auth: AuthService
+    sessions: SessionService
     container: Container
+
+    async def tokens(self) -> TokenService:
+        """The token use cases (logins, refresh, access-token checks).
+
+        A method rather than an attribute: the signing keys are read (or, on
+        first use, created) only when tokens are first needed.
+        """
+        return await resolve(self.container.token_service())
 
 
 @asynccontextmanager
@@ -52,6 +64,7 @@ async def connect(database_url: str | None = None, **settings: object) -> AsyncI
         yield UserCore(
             users=await resolve(container.user_service()),
             auth=await resolve(container.auth_service()),
+            sessions=await resolve(container.session_service()),
             container=container,
         )
     finally:

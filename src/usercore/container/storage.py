@@ -119,10 +119,10 @@ async def _mongo_storage(options: StorageOptions) -> AsyncIterator[Storage]:
 
 async def _mongo_schema(options: StorageOptions) -> None:
     client = _mongo_client(options)
-    from usercore.adapters.mongo import create_indexes, default_database
+    from usercore.adapters.mongo import default_database, migrate_schema
 
     try:
-        await create_indexes(default_database(client))
+        await migrate_schema(default_database(client))
     finally:
         await client.close()
 

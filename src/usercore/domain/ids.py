@@ -33,6 +33,21 @@ def uuid7_from_parts(unix_ms: int, random_bits: bytes) -> uuid.UUID:
     return uuid.UUID(int=value)
 
 
+def parse_uuid(text: str, *, field: str = "id") -> str:
+    """A UUID read from untrusted text, in canonical lower-case form.
+
+    Raises:
+        ValidationError: ``text`` is not a UUID in its 36-character form.
+    """
+    if len(text) != _UUID_TEXT_LENGTH:
+        raise ValidationError(field, "must be a UUID in its 36-character form")
+    try:
+        parsed = uuid.UUID(text)
+    except ValueError:
+        raise ValidationError(field, "must be a UUID in its 36-character form") from None
+    return str(parsed)
+
+
 def _check_canonical(_: object, attribute: attrs.Attribute[str], value: str) -> None:
     if len(value) != _UUID_TEXT_LENGTH or value != value.lower():
         raise ValidationError(attribute.name, "must be a canonical lower-case UUID")
@@ -51,13 +66,7 @@ class UserId:
         Raises:
             ValidationError: ``text`` is not a UUID in its 36-character form.
         """
-        if len(text) != _UUID_TEXT_LENGTH:
-            raise ValidationError(field, "must be a UUID in its 36-character form")
-        try:
-            parsed = uuid.UUID(text)
-        except ValueError:
-            raise ValidationError(field, "must be a UUID in its 36-character form") from None
-        return cls(str(parsed))
+        return cls(parse_uuid(text, field=field))
 
     def __str__(self) -> str:
         return self.value

@@ -10,6 +10,9 @@ import attrs
 from usercore.domain.ids import UserId
 from usercore.domain.timestamps import utc_millis
 
+#: The longest user agent a session keeps; the rest is cut off (it is a hint
+#: for a person reading their session list, not an identifier).
+MAX_USER_AGENT_LENGTH = 256
 #: How many superseded refresh-token hashes a session remembers for reuse
 #: detection. A reused token older than this is refused without revoking the
 #: session; the bound keeps a long-lived session's record small.
@@ -18,6 +21,11 @@ MAX_PREVIOUS_HASHES = 64
 
 def _hash_tuple(hashes: Iterable[str]) -> tuple[str, ...]:
     return tuple(hashes)
+
+
+def _user_agent(value: str) -> str:
+    # Printable text only: it is shown back to the user and written to logs.
+    return "".join(char for char in value if char.isprintable())[:MAX_USER_AGENT_LENGTH]
 
 
 def _optional_utc_millis(moment: datetime | None) -> datetime | None:
@@ -38,6 +46,11 @@ class Session:
         previous_hashes: Hashes of superseded tokens, oldest first, at most
             :data:`MAX_PREVIOUS_HASHES`.
         generation: How many times the token was rotated (0 for a new session).
+        epoch: The user's credential epoch at login; the session acts for the
+            user only while it is the user's current one
+            (:meth:`User.accepts_credentials_of`).
+        user_agent: The client's ``User-Agent`` at login, printable and cut
+            to :data:`MAX_USER_AGENT_LENGTH` characters; empty when unknown.
         revoked_at: When the session was revoked, or None while it is not.
     """
 
@@ -49,6 +62,8 @@ class Session:
     created_at: datetime = attrs.field(converter=utc_millis)
     last_used_at: datetime = attrs.field(converter=utc_millis)
     expires_at: datetime = attrs.field(converter=utc_millis)
+    epoch: int
+    user_agent: str = attrs.field(converter=_user_agent)
     revoked_at: datetime | None = attrs.field(default=None, converter=_optional_utc_millis)
 
     @classmethod
@@ -60,8 +75,14 @@ class Session:
         token_hash: str,
         now: datetime,
         expires_at: datetime,
+        epoch: int,
+        user_agent: str = "",
     ) -> Session:
-        """A new session whose current refresh token hashes to ``token_hash``."""
+        """A new session whose current refresh token hashes to ``token_hash``.
+
+        ``epoch`` is the credential epoch of the user as read before the
+        password was checked, never a later one.
+        """
         return cls(
             id=id,
             user_id=user_id,
@@ -71,6 +92,8 @@ class Session:
             created_at=now,
             last_used_at=now,
             expires_at=expires_at,
+            epoch=epoch,
+            user_agent=user_agent,
         )
 
     def is_live(self, now: datetime) -> bool:

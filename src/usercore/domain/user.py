@@ -28,9 +28,13 @@ class User:
     it with compare-and-set on ``version``.
 
     Attributes:
-        sessions_valid_after: Every token (refresh session or access token)
-            issued before this moment is void. Moving it forward revokes every
-            session of the user in one write of one record, on every backend.
+        credential_epoch: Which generation of credentials is current. Every
+            session and access token carries the epoch it was issued under and
+            acts for the user only while it is still the current one. It is
+            bumped in the same write as the change that ends every token (a
+            new password, a deactivation, "log out everywhere"), so a login
+            that read the user before such a change never yields a token that
+            works after it, whatever the clocks of the servers say.
     """
 
     id: UserId
@@ -43,7 +47,7 @@ class User:
     created_at: datetime = attrs.field(converter=utc_millis)
     updated_at: datetime = attrs.field(converter=utc_millis)
     version: int
-    sessions_valid_after: datetime = attrs.field(converter=utc_millis)
+    credential_epoch: int
 
     @classmethod
     def create(
@@ -68,7 +72,7 @@ class User:
             created_at=now,
             updated_at=now,
             version=1,
-            sessions_valid_after=now,
+            credential_epoch=1,
         )
 
     @property
@@ -116,26 +120,28 @@ class User:
         if is_active is not None and is_active != changed.is_active:
             changes["is_active"] = is_active
             if not is_active:
-                changes["sessions_valid_after"] = now
+                changes["credential_epoch"] = self.credential_epoch + 1
         if changed is self:
             return self._next(now, changes)
         return attrs.evolve(changed, **changes) if changes else changed
 
     def with_password(self, password_hash: PasswordHash, *, now: datetime) -> User:
         """Set a new password chosen by the user; every existing session ends."""
-        return self._next(now, {"password_hash": password_hash, "sessions_valid_after": now})
+        return self._next(
+            now, {"password_hash": password_hash, "credential_epoch": self.credential_epoch + 1}
+        )
 
     def with_rehashed_password(self, password_hash: PasswordHash, *, now: datetime) -> User:
         """Store the same password under new hash parameters; sessions stay valid."""
         return self._next(now, {"password_hash": password_hash})
 
     def with_sessions_revoked(self, *, now: datetime) -> User:
-        """Void every token issued until now ("log out everywhere")."""
-        return self._next(now, {"sessions_valid_after": now})
+        """Void every session and token issued until now ("log out everywhere")."""
+        return self._next(now, {"credential_epoch": self.credential_epoch + 1})
 
-    def accepts_tokens_issued_at(self, issued_at: datetime) -> bool:
-        """Whether a token issued at ``issued_at`` may still act for this user."""
-        return self.is_active and issued_at >= self.sessions_valid_after
+    def accepts_credentials_of(self, epoch: int) -> bool:
+        """Whether a token issued under credential epoch ``epoch`` may still act for this user."""
+        return self.is_active and epoch == self.credential_epoch
 
     def _next(self, now: datetime, changes: dict[str, Any]) -> User:
         if not changes:

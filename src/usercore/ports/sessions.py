@@ -57,11 +57,17 @@ class SessionRepository(Protocol):
         ...
 
     async def list_for_user(self, user_id: UserId) -> list[Session]:
-        """Every session of the user, revoked and expired ones included, oldest first."""
+        """Every session of the user, revoked and expired ones included, oldest first.
+
+        Ordered by ``created_at``, then ``id``.
+        """
         ...
 
-    async def delete_expired(self, *, now: datetime) -> int:
-        """Delete every session whose ``expires_at`` is at or before ``now``.
+    async def purge(self, *, now: datetime) -> int:
+        """Delete every session that can never act again: revoked, or expired at ``now``.
+
+        Live sessions (unrevoked, ``expires_at`` after ``now``) are never
+        touched. Safe to run from several processes at once.
 
         Returns:
             How many were deleted.

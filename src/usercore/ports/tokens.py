@@ -25,10 +25,13 @@ class AccessClaims:
         subject: The user the token acts for.
         roles: The user's role names when it was issued, sorted (informational:
             authorization decisions use the stored user).
-        issued_at: When it was issued, at millisecond precision, so it can be
-            compared exactly with ``User.sessions_valid_after``.
-        expires_at: The moment it stops being valid.
+        issued_at: When it was issued, in whole seconds (RFC 7519 NumericDate).
+            Informational: revocation is decided by ``epoch``, not by time.
+        expires_at: The moment it stops being valid, in whole seconds.
         token_id: A unique id of this token (the JWT ``jti``).
+        session_id: The login session it was issued for (the JWT ``sid``).
+        epoch: The user's credential epoch it was issued under; it acts for
+            the user only while that is still the current one.
     """
 
     subject: UserId
@@ -36,6 +39,8 @@ class AccessClaims:
     issued_at: datetime
     expires_at: datetime
     token_id: str
+    session_id: str
+    epoch: int
 
 
 class AccessTokenSigner(Protocol):
@@ -55,7 +60,7 @@ class AccessTokenVerifier(Protocol):
         Checks the signature with one of our own keys only (chosen by the
         token's key id), the algorithm, the token type, issuer, audience and
         expiry. Says nothing about the user: the caller checks that the user
-        still exists and accepts tokens issued at ``issued_at``.
+        still exists and is still at credential epoch ``epoch``.
 
         Raises:
             InvalidTokenError: For any reason the token is not acceptable; one

@@ -13,7 +13,15 @@ server's side, a client racing itself looks exactly like an attacker racing
 the client, so clients must not refresh one session concurrently.
 
 Refresh tokens slide: each one is valid ``refresh_token_ttl`` from when it
-was issued, so a session lives while it is used and ends after that long idle.
+was issued, so a session lives while it is used and ends after that long idle,
+but never longer than ``session_max_age`` from its login.
+
+Revocation is decided by the user's credential epoch, never by comparing
+times: a session and every access token carry the epoch of the user record
+that was read *before* the password was checked, and act only while that is
+still the user's epoch. A password change, a deactivation or "log out
+everywhere" bumps it in the same write, so a login or refresh still in flight
+when it happens yields tokens that are refused from the start.
 """
 
 from __future__ import annotations
@@ -86,8 +94,11 @@ class TokenService:
 
     Every check that a token still acts for its user uses the stored user: a
     deleted user's tokens fail; so do those of an inactive user, and those
-    issued (or whose session began) before ``User.sessions_valid_after``, which
-    a password change or a deactivation moves forward.
+    issued under another credential epoch than the user's current one (a
+    password change, a deactivation or "log out everywhere" bumps it).
+
+    A user has at most ``max_sessions`` live sessions: a login beyond that
+    ends the oldest ones.
     """
 
     def __init__(
@@ -103,6 +114,8 @@ class TokenService:
         ids: IdFactory,
         access_token_ttl_seconds: int,
         refresh_token_ttl_seconds: int,
+        session_max_age_seconds: int = 90 * 24 * 3600,
+        max_sessions: int = 100,
     ) -> None:
         self._users = users
         self._sessions = sessions
@@ -115,15 +128,39 @@ class TokenService:
         self._access_ttl = timedelta(seconds=access_token_ttl_seconds)
         self._refresh_ttl = timedelta(seconds=refresh_token_ttl_seconds)
         self._expires_in = access_token_ttl_seconds
+        self._max_age = timedelta(seconds=session_max_age_seconds)
+        self._max_sessions = max_sessions
 
-    async def password_grant(self, *, email: str, password: str) -> TokenPair:
+    async def password_grant(self, *, email: str, password: str, user_agent: str = "") -> TokenPair:
         """Log in: check the password and start a new session (RFC 6749 §4.3).
+
+        Args:
+            email: The account's email, as typed.
+            password: The password, as typed.
+            user_agent: The client's ``User-Agent``, kept with the session so
+                the user can tell their sessions apart.
 
         Raises:
             InvalidCredentialsError: Unknown email, wrong password or inactive user.
+            ThrottledError: Too many recent failures for this email.
             ValidationError: The password is longer than any account can have.
         """
         user = await self._auth.authenticate(email=email, password=password)
+        return await self.issue(user, user_agent=user_agent)
+
+    async def issue(self, user: User, *, user_agent: str = "") -> TokenPair:
+        """Start a session for ``user`` and return its first tokens.
+
+        For users who signed in some other way than the password grant (single
+        sign-on, a magic link, right after registration). The tokens carry
+        ``user.credential_epoch``: pass the user as read before whatever proved
+        their identity, so a password change in between voids them.
+
+        Raises:
+            InvalidCredentialsError: The user is inactive or no longer stored.
+        """
+        if not user.is_active:
+            raise InvalidCredentialsError
         now = self._clock.now()
         session_id = self._ids.new_id()
         refresh_token = self._new_refresh_token(session_id)
@@ -132,15 +169,18 @@ class TokenService:
             user_id=user.id,
             token_hash=_token_hash(refresh_token),
             now=now,
-            expires_at=now + self._refresh_ttl,
+            expires_at=now + min(self._refresh_ttl, self._max_age),
+            epoch=user.credential_epoch,
+            user_agent=user_agent,
         )
         try:
             await self._sessions.add(session)
         except UserNotFoundError:
             # Deleted between the password check and now.
             raise InvalidCredentialsError from None
+        await self._end_sessions_over_cap(user, now)
         return TokenPair(
-            access_token=self._access_token(user, now),
+            access_token=self._access_token(user, session, now),
             refresh_token=refresh_token,
             expires_in=self._expires_in,
         )
@@ -152,24 +192,23 @@ class TokenService:
 
         Raises:
             InvalidTokenError: The token is unknown, expired, revoked or reused;
-                its user is gone or inactive; or its session began before the
-                user's ``sessions_valid_after``.
+                its user is gone or inactive; or its session was started under
+                another credential epoch than the user's current one.
         """
         now = self._clock.now()
         session = await self._current_session(refresh_token, now)
         user = await self._users.get(session.user_id)
-        if user is None or not user.accepts_tokens_issued_at(session.created_at):
+        if user is None or not user.accepts_credentials_of(session.epoch):
             raise InvalidTokenError
         new_token = self._new_refresh_token(session.id)
-        rotated = session.rotated(
-            token_hash=_token_hash(new_token), now=now, expires_at=now + self._refresh_ttl
-        )
+        expires_at = min(now + self._refresh_ttl, session.created_at + self._max_age)
+        rotated = session.rotated(token_hash=_token_hash(new_token), now=now, expires_at=expires_at)
         if not await self._sessions.rotate(session, rotated):
             # Another refresh with this very token got there first: reuse.
             await self._sessions.revoke(session.id, now=now)
             raise InvalidTokenError
         return TokenPair(
-            access_token=self._access_token(user, now),
+            access_token=self._access_token(user, rotated, now),
             refresh_token=new_token,
             expires_in=self._expires_in,
         )
@@ -196,14 +235,23 @@ class TokenService:
 
         Raises:
             InvalidTokenError: The token is malformed, not ours, expired or of
-                another type; or its user is gone, inactive, or voided tokens
-                issued before it (password change, deactivation).
+                another type; or its user is gone, inactive, or has moved to
+                another credential epoch since (password change, deactivation,
+                "log out everywhere").
+        """
+        return (await self.authenticate_claims(access_token=access_token))[0]
+
+    async def authenticate_claims(self, *, access_token: str) -> tuple[User, AccessClaims]:
+        """The stored user an access token acts for, and the token's claims.
+
+        Raises:
+            InvalidTokenError: As :meth:`authenticate`.
         """
         claims = self._verifier.verify(access_token, now=self._clock.now())
         user = await self._users.get(claims.subject)
-        if user is None or not user.accepts_tokens_issued_at(claims.issued_at):
+        if user is None or not user.accepts_credentials_of(claims.epoch):
             raise InvalidTokenError
-        return user
+        return user, claims
 
     def jwks(self) -> dict[str, object]:
         """The public keys that verify access tokens, as an RFC 7517 JWK Set."""
@@ -226,12 +274,23 @@ class TokenService:
     def _new_refresh_token(self, session_id: str) -> str:
         return f"{session_id}.{secrets.token_urlsafe(REFRESH_SECRET_BYTES)}"
 
-    def _access_token(self, user: User, now: datetime) -> str:
+    async def _end_sessions_over_cap(self, user: User, now: datetime) -> None:
+        live = [
+            session
+            for session in await self._sessions.list_for_user(user.id)
+            if session.is_live(now) and session.epoch == user.credential_epoch
+        ]
+        for oldest in live[: max(0, len(live) - self._max_sessions)]:
+            await self._sessions.revoke(oldest.id, now=now)
+
+    def _access_token(self, user: User, session: Session, now: datetime) -> str:
         claims = AccessClaims(
             subject=user.id,
             roles=[role.name for role in user.roles],
             issued_at=now,
             expires_at=now + self._access_ttl,
             token_id=self._ids.new_id(),
+            session_id=session.id,
+            epoch=session.epoch,
         )
         return self._signer.sign(claims)

@@ -169,13 +169,6 @@ class UserService:
 
         return await apply_change(self._users, actor.id, change, known=actor)
 
-    async def revoke_sessions(self, *, actor: User) -> User:
-        """Log out everywhere: void every session and token of ``actor`` issued until now."""
-        now = self._clock.now()
-        return await apply_change(
-            self._users, actor.id, lambda user: user.with_sessions_revoked(now=now), known=actor
-        )
-
     async def delete_self(self, *, actor: User) -> None:
         """Erase one's own account and every session of it."""
         await self._users.delete(actor.id)

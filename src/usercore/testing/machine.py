@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
@@ -39,8 +40,10 @@ from usercore.domain.listing import UserQuery, decode_cursor
 from usercore.domain.names import parse_name
 from usercore.domain.passwords import PasswordPolicy
 from usercore.domain.roles import Role
+from usercore.domain.sessions import Session
 from usercore.domain.user import User
 from usercore.services.auth import AuthService
+from usercore.services.sessions import SessionService
 from usercore.services.users import UserService
 from usercore.testing.contract.base import EPOCH, Repositories
 from usercore.testing.doubles import FastTestHasher, ManualClock, SequentialIds
@@ -61,13 +64,32 @@ class ModelUser:
     password: str
     version: int = 1
     is_active: bool = True
+    credential_epoch: int = 1
+
+
+@attrs.define
+class ModelSession:
+    """What the model expects the backend to hold for one login session."""
+
+    id: str
+    user_id: UserId
+    epoch: int
+    expires_at: datetime
+    revoked: bool = False
+
+    def is_live(self, now: datetime) -> bool:
+        """Neither revoked nor expired at ``now``."""
+        return not self.revoked and now < self.expires_at
 
 
 class UserLifecycleMachine(RuleBasedStateMachine):
     """Registers, authenticates, updates, re-passwords, deactivates, deletes and lists users.
 
-    After every step the backend's whole listing (paged) must equal the
-    model, and every user must be found by email.
+    Users also log in (start sessions), log out, log out everywhere, and
+    expired or revoked sessions are purged while time passes. After every
+    step the backend's whole listing (paged) must equal the model, credential
+    epochs included, every user must be found by email, and every user's
+    sessions must be exactly the model's.
     """
 
     def __init__(self) -> None:
@@ -85,7 +107,12 @@ class UserLifecycleMachine(RuleBasedStateMachine):
         }
         self.users = UserService(**services, policy=POLICY, ids=SequentialIds(self.clock))
         self.auth = AuthService(**services)
+        self.session_service = SessionService(
+            users=repositories.users, sessions=repositories.sessions, clock=self.clock
+        )
+        self.session_ids = SequentialIds(self.clock)
         self.model: dict[str, ModelUser] = {}
+        self.sessions: dict[str, ModelSession] = {}
         self.admin: User | None = None
 
     def open_repositories(self) -> AbstractAsyncContextManager[Repositories]:
@@ -216,7 +243,11 @@ class UserLifecycleMachine(RuleBasedStateMachine):
             return
         expected.password = new_password
         expected.version += 1
-        assert user.version == expected.version
+        expected.credential_epoch += 1
+        assert (user.version, user.credential_epoch) == (
+            expected.version,
+            expected.credential_epoch,
+        )
 
     @precondition(lambda self: len(self.model) > 1)
     @rule(data=st.data())
@@ -231,7 +262,67 @@ class UserLifecycleMachine(RuleBasedStateMachine):
         )
         expected.is_active = not expected.is_active
         expected.version += 1
+        if not expected.is_active:
+            # Deactivation voids every token for good: reactivation gets a new epoch.
+            expected.credential_epoch += 1
         assert (user.is_active, user.version) == (expected.is_active, expected.version)
+
+    @precondition(lambda self: self.model)
+    @rule(data=st.data())
+    def log_out_everywhere(self, data: st.DataObject) -> None:
+        """End every session and token of a user: the credential epoch moves on."""
+        expected, actor = self._pick(data)
+        user = self.run(self.session_service.revoke_all(actor=actor))
+        expected.version += 1
+        expected.credential_epoch += 1
+        for session in self.sessions.values():
+            if session.user_id == expected.id:
+                session.revoked = True
+        assert self.run(self.session_service.list_sessions(actor=user)) == []
+        assert user.credential_epoch == expected.credential_epoch
+        assert not user.accepts_credentials_of(actor.credential_epoch)
+
+    @precondition(lambda self: self.model)
+    @rule(data=st.data(), ttl_seconds=st.integers(min_value=1, max_value=3600))
+    def start_session(self, data: st.DataObject, ttl_seconds: int) -> None:
+        """A login: a session under the user's current credential epoch."""
+        _, actor = self._pick(data)
+        now = self.clock.advance(0.001)
+        session = Session.start(
+            id=self.session_ids.new_id(),
+            user_id=actor.id,
+            token_hash=f"hash-{len(self.sessions)}",
+            now=now,
+            expires_at=now + timedelta(seconds=ttl_seconds),
+            epoch=actor.credential_epoch,
+        )
+        self.run(self.repositories.sessions.add(session))
+        self.sessions[session.id] = ModelSession(
+            session.id, actor.id, actor.credential_epoch, session.expires_at
+        )
+
+    @precondition(lambda self: self.sessions)
+    @rule(data=st.data())
+    def revoke_session(self, data: st.DataObject) -> None:
+        """Log out of one session; revoking it again changes nothing."""
+        expected = data.draw(st.sampled_from(sorted(self.sessions.values(), key=_by_id)))
+        revoked = self.run(self.repositories.sessions.revoke(expected.id, now=self.clock.now()))
+        assert revoked is not expected.revoked
+        expected.revoked = True
+
+    @rule(seconds=st.integers(min_value=1, max_value=2000))
+    def time_passes(self, seconds: int) -> None:
+        """Let sessions approach or pass their expiry."""
+        self.clock.advance(seconds)
+
+    @rule()
+    def purge(self) -> None:
+        """Purge deletes exactly the revoked and the expired sessions, nothing live."""
+        now = self.clock.now()
+        ended = [s.id for s in self.sessions.values() if not s.is_live(now)]
+        assert self.run(self.repositories.sessions.purge(now=now)) == len(ended)
+        for session_id in ended:
+            del self.sessions[session_id]
 
     @precondition(lambda self: len(self.model) > 1)
     @rule(data=st.data(), by_admin=st.booleans())
@@ -244,6 +335,8 @@ class UserLifecycleMachine(RuleBasedStateMachine):
         else:
             self.run(self.users.delete_self(actor=actor))
         del self.model[expected.email]
+        for session in [s for s in self.sessions.values() if s.user_id == expected.id]:
+            del self.sessions[session.id]
         try:
             self.run(self.users.admin_delete(actor=self.admin, user_id=expected.id))
         except UserNotFoundError:
@@ -274,6 +367,16 @@ class UserLifecycleMachine(RuleBasedStateMachine):
             assert user is not None
             assert user.id == expected.id
 
+    @invariant()
+    def every_users_sessions_match_the_model(self) -> None:
+        """Each user's stored sessions are the model's, in login order, epochs included."""
+        for expected in self.model.values():
+            stored = self.run(self.repositories.sessions.list_for_user(expected.id))
+            modelled = [s for s in self.sessions.values() if s.user_id == expected.id]
+            assert [(s.id, s.epoch, s.revoked_at is not None) for s in stored] == [
+                (s.id, s.epoch, s.revoked) for s in sorted(modelled, key=_by_id)
+            ]
+
     # --- helpers -------------------------------------------------------------
 
     def _pick(self, data: st.DataObject, *, exclude_admin: bool = False) -> tuple[ModelUser, User]:
@@ -290,9 +393,28 @@ def _by_email(user: ModelUser) -> str:
     return user.email
 
 
-def _observed(user: User) -> tuple[str, str, str, int, bool]:
-    return (user.id.value, user.email.value, user.name, user.version, user.is_active)
+def _by_id(session: ModelSession) -> str:
+    # Session ids are sequential in time, so id order is login order here.
+    return session.id
 
 
-def _modelled(user: ModelUser) -> tuple[str, str, str, int, bool]:
-    return (user.id.value, user.email, user.name, user.version, user.is_active)
+def _observed(user: User) -> tuple[str, str, str, int, bool, int]:
+    return (
+        user.id.value,
+        user.email.value,
+        user.name,
+        user.version,
+        user.is_active,
+        user.credential_epoch,
+    )
+
+
+def _modelled(user: ModelUser) -> tuple[str, str, str, int, bool, int]:
+    return (
+        user.id.value,
+        user.email,
+        user.name,
+        user.version,
+        user.is_active,
+        user.credential_epoch,
+    )

@@ -133,7 +133,7 @@ def _users(draw: st.DrawFn) -> User:
         created_at=created,
         updated_at=updated,
         version=draw(st.integers(min_value=1, max_value=2**31 - 1)),
-        sessions_valid_after=draw(st.sampled_from([created, updated])),
+        credential_epoch=draw(st.integers(min_value=1, max_value=2**31 - 1)),
     )
 
 

@@ -15,7 +15,7 @@ from usercore.adapters.mongo import (
     MongoSessionRepository,
     MongoStore,
     MongoUserRepository,
-    create_indexes,
+    migrate_schema,
     mongo_client,
 )
 from usercore.testing import Repositories
@@ -39,14 +39,14 @@ async def mongo_database(*, indexed: bool = True) -> AsyncIterator[AsyncDatabase
         # mongomock-motor mimics the async API without subclassing pymongo's types.
         database = cast("AsyncDatabase[dict[str, Any]]", fake.get_database("usercore"))
         if indexed:
-            await create_indexes(database)
+            await migrate_schema(database)
         yield database
         return
     client = mongo_client(MONGO_URL, timeout_seconds=5.0)
     database = client.get_database(f"usercore_test_{uuid.uuid4().hex}")
     try:
         if indexed:
-            await create_indexes(database)
+            await migrate_schema(database)
         yield database
     finally:
         await client.drop_database(database.name)

@@ -105,6 +105,7 @@ async def test_20_concurrent_rotations_of_one_session_let_exactly_one_win(
         token_hash="h0",
         now=clock.now(),
         expires_at=clock.now() + timedelta(days=30),
+        epoch=user.credential_epoch,
     )
     await repositories.sessions.add(session)
     now = clock.advance()

@@ -10,7 +10,7 @@ import pytest
 from bson.binary import Binary, UuidRepresentation
 
 from tests.integration.mongo.support import MONGO_URL, real_server_only
-from usercore.adapters.mongo import MongoStore, MongoUserRepository, create_indexes
+from usercore.adapters.mongo import MongoStore, MongoUserRepository, migrate_schema
 from usercore.adapters.mongo.documents import aware, prefix_range, user_id_from, user_key
 from usercore.domain.ids import UserId
 from usercore.testing import RecordFactory
@@ -70,7 +70,7 @@ async def test_a_client_without_uuid_or_tz_options_reads_the_same_users() -> Non
     )
     database = client.get_database(f"usercore_test_{uuid.uuid4().hex}")
     try:
-        await create_indexes(database)
+        await migrate_schema(database)
         users = MongoUserRepository(MongoStore(database))
         user = RecordFactory().user()
         await users.add(user)

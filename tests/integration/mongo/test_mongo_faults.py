@@ -103,7 +103,7 @@ CALLS: dict[str, Call] = {
     "sessions.revoke": lambda r, m: r.sessions.revoke("any", now=NOW),
     "sessions.revoke_all": lambda r, m: r.sessions.revoke_all(m.user().id, now=NOW),
     "sessions.list_for_user": lambda r, m: r.sessions.list_for_user(m.user().id),
-    "sessions.delete_expired": lambda r, m: r.sessions.delete_expired(now=NOW),
+    "sessions.purge": lambda r, m: r.sessions.purge(now=NOW),
 }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,8 +13,9 @@ from usercore.adapters.mongo import (
     MongoSessionRepository,
     MongoStore,
     MongoUserRepository,
-    create_indexes,
+    migrate_schema,
 )
+from usercore.adapters.mongo.documents import user_to_document
 from usercore.ports.errors import SchemaOutOfDateError
 from usercore.testing import RecordFactory
 
@@ -39,7 +40,7 @@ async def test_migration_creates_the_indexes_the_queries_need() -> None:
     assert _keys(users["is_active_id"]) == ["is_active", "_id"]
     # A user's sessions, oldest first: list_for_user, revoke_all, delete.
     assert _keys(sessions["user_id_created_at"]) == ["user_id", "created_at", "_id"]
-    # The server purges a session once expires_at has passed; serves delete_expired.
+    # The server purges a session once expires_at has passed; serves purge.
     assert _keys(sessions["expires_at_ttl"]) == ["expires_at"]
     assert sessions["expires_at_ttl"]["expireAfterSeconds"] == 0
 
@@ -47,8 +48,8 @@ async def test_migration_creates_the_indexes_the_queries_need() -> None:
 async def test_migration_is_idempotent() -> None:
     async with mongo_database() as database:
         before = await database.get_collection("users").index_information()
-        await create_indexes(database)
-        await create_indexes(database)
+        await migrate_schema(database)
+        await migrate_schema(database)
         assert await database.get_collection("users").index_information() == before
 
 
@@ -60,9 +61,9 @@ async def test_the_adapter_refuses_a_database_without_the_unique_email_index() -
         with pytest.raises(SchemaOutOfDateError, match="usercore migrate"):
             await users.add(make.user())
         with pytest.raises(SchemaOutOfDateError, match="usercore migrate"):
-            await sessions.delete_expired(now=NOW)
+            await sessions.purge(now=NOW)
         assert await database.get_collection("users").count_documents({}) == 0
-        await create_indexes(database)
+        await migrate_schema(database)
         user = make.user()
         await users.add(user)
         assert await users.get(user.id) == user
@@ -105,3 +106,47 @@ async def test_the_queries_are_served_by_the_indexes() -> None:
         assert await _index_used(database, "sessions", own) == {"user_id_created_at"}
         expired = {"filter": {"expires_at": {"$lte": NOW}}}
         assert await _index_used(database, "sessions", expired) == {"expires_at_ttl"}
+
+
+async def test_migration_keeps_sessions_voided_by_time_void_and_adds_epochs() -> None:
+    # Documents as the first release stored them: revocation by time.
+    make = RecordFactory()
+    user = make.user()
+    valid_after = NOW + timedelta(seconds=100)
+    async with mongo_database() as database:
+        users, sessions = database.get_collection("users"), database.get_collection("sessions")
+        document = user_to_document(user)
+        del document["credential_epoch"]
+        await users.insert_one({**document, "sessions_valid_after": valid_after})
+        for session_id, created in (("before-change", 50), ("after-change", 150)):
+            await sessions.insert_one(
+                {
+                    "_id": session_id,
+                    "user_id": document["_id"],
+                    "token_hash": "h",
+                    "previous_hashes": [],
+                    "generation": 0,
+                    "created_at": NOW + timedelta(seconds=created),
+                    "last_used_at": NOW + timedelta(seconds=created),
+                    "expires_at": NOW + timedelta(days=1),
+                    "revoked_at": None,
+                }
+            )
+        await database.get_collection("usercore_schema").delete_many({})
+        store = MongoStore(database)
+        with pytest.raises(SchemaOutOfDateError, match="usercore migrate"):
+            await MongoUserRepository(store).get(user.id)
+
+        await migrate_schema(database)
+
+        store = MongoStore(database)
+        stored = await MongoUserRepository(store).get(user.id)
+        before = await MongoSessionRepository(store).get("before-change")
+        after = await MongoSessionRepository(store).get("after-change")
+        assert stored is not None
+        assert before is not None
+        assert after is not None
+        assert stored.credential_epoch == before.epoch == after.epoch == 1
+        assert before.revoked_at == valid_after
+        assert after.revoked_at is None
+        assert "sessions_valid_after" not in (await users.find_one({}) or {})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from usercore.adapters.sqlalchemy import ConnectSettings, schema
 from usercore.adapters.sqlalchemy.engine import create_engine
 from usercore.adapters.sqlalchemy.tables import VERSION_TABLE, include_object_for, metadata
 from usercore.container import migrate_storage
+from usercore.domain.ids import UserId
 from usercore.ports.errors import SchemaOutOfDateError
 from usercore.testing import RecordFactory
 
@@ -164,3 +166,60 @@ async def test_the_first_ping_migrates_the_embedded_database(tmp_path: Path) -> 
     finally:
         await database.dispose()
     assert await _on(url, _differences) == []
+
+
+def _insert_r0001_user_with_sessions(connection: sa.Connection) -> None:
+    # Rows as revision r0001 stored them: revocation by sessions_valid_after.
+    sqlite = connection.dialect.name == "sqlite"
+
+    def at(seconds: int) -> object:
+        moment = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=seconds)
+        return seconds * 1000 + 1_767_225_600_000 if sqlite else moment
+
+    roles = "|user|" if sqlite else ["user"]
+    connection.execute(
+        sa.text(
+            "INSERT INTO usercore_users VALUES (:id, 'ada@example.com', '', :roles, true, "
+            "false, '$test$', :t0, :t0, 2, :valid_after)"
+        ).bindparams(sa.bindparam("roles", type_=sa.ARRAY(sa.Text()) if not sqlite else sa.Text)),
+        {"id": _OLD_USER, "roles": roles, "t0": at(0), "valid_after": at(100)},
+    )
+    for session_id, created in (("before-change", 50), ("after-change", 150)):
+        connection.execute(
+            sa.text(
+                "INSERT INTO usercore_sessions VALUES (:id, :user_id, 'h', '[]', 0, :created, "
+                ":created, :expires, NULL)"
+            ),
+            {
+                "id": session_id,
+                "user_id": _OLD_USER,
+                "created": at(created),
+                "expires": at(10_000),
+            },
+        )
+
+
+_OLD_USER = "0193a000-0000-7000-8000-0000000000aa"
+
+
+async def test_upgrading_keeps_sessions_voided_by_time_void(empty_url: str) -> None:
+    # A session begun before the user's last password change was void under
+    # r0001; the epoch revision must not bring it back at epoch 1.
+    await _on(empty_url, lambda c: schema.upgrade(c, "r0001"))
+    await _on(empty_url, _insert_r0001_user_with_sessions)
+    await migrate_storage(empty_url, pool_size=1, timeout_seconds=10)
+    database = open_database(empty_url)
+    try:
+        repositories = repositories_on(database)
+        user = await repositories.users.get(UserId(_OLD_USER))
+        before = await repositories.sessions.get("before-change")
+        after = await repositories.sessions.get("after-change")
+    finally:
+        await database.dispose()
+    assert user is not None
+    assert before is not None
+    assert after is not None
+    assert user.credential_epoch == before.epoch == after.epoch == 1
+    assert before.revoked_at is not None
+    assert after.revoked_at is None
+    assert await _on(empty_url, _differences) == []

@@ -2,13 +2,12 @@
 
 The token's header carries ``typ: at+jwt``, ``alg: EdDSA`` and the signing
 key's ``kid``; its claims ``iss``, ``aud``, ``sub`` (the user id), ``iat``,
-``exp``, ``jti`` and ``roles`` (sorted role names).
+``exp``, ``jti``, ``roles`` (sorted role names), ``sid`` (the login session)
+and ``epoch`` (the user's credential epoch it was issued under).
 
-``iat`` is a NumericDate with a millisecond fraction (RFC 7519 §2 allows
-non-integer values), e.g. ``1764057600.123``: the user's
-``sessions_valid_after`` has millisecond precision, so a token issued in the
-same second but after a password change stays valid, and one issued before
-it is void. ``exp`` is a whole number of seconds.
+``iat`` and ``exp`` are whole seconds (RFC 7519 NumericDate as every common
+verifier expects: strict ones refuse a fractional ``iat`` as "issued in the
+future"). No revocation decision depends on them: that is ``epoch``'s job.
 """
 
 from __future__ import annotations
@@ -34,16 +33,15 @@ _ACCEPTED_TYPES = frozenset({ACCESS_TOKEN_TYPE, "application/at+jwt"})
 MAX_TOKEN_LENGTH = 8192
 #: How far in the future ``iat`` may be, for servers whose clocks disagree slightly.
 CLOCK_SKEW = timedelta(seconds=30)
-_REQUIRED_CLAIMS = ["iss", "aud", "sub", "iat", "exp", "jti"]
+_REQUIRED_CLAIMS = ["iss", "aud", "sub", "iat", "exp", "jti", "sid", "epoch"]
 #: Verified tokens remembered per process. Verifying an Ed25519 signature
 #: costs more than the rest of a ``GET /users/me``; clients present the same
 #: access token for its whole life, so each is verified once. A few MB at most.
 VERIFIED_CACHE_SIZE = 4096
 
 
-def _numeric_date(moment: datetime) -> float:
-    millis = round(moment.timestamp() * 1000)
-    return millis / 1000
+def _numeric_date(moment: datetime) -> int:
+    return math.floor(moment.timestamp())
 
 
 def _from_numeric_date(value: object) -> datetime:
@@ -70,9 +68,11 @@ class JwtAccessTokenSigner(AccessTokenSigner):
             "aud": self._audience,
             "sub": claims.subject.value,
             "iat": _numeric_date(claims.issued_at),
-            "exp": math.floor(claims.expires_at.timestamp()),
+            "exp": _numeric_date(claims.expires_at),
             "jti": claims.token_id,
             "roles": list(claims.roles),
+            "sid": claims.session_id,
+            "epoch": claims.epoch,
         }
         headers = {"kid": key.kid, "typ": ACCESS_TOKEN_TYPE}
         return jwt.encode(payload, key.private_key, algorithm=ALGORITHM, headers=headers)
@@ -177,9 +177,12 @@ def _claims(payload: dict[str, Any], now: datetime) -> AccessClaims:
     expires_at = _from_numeric_date(payload["exp"])
     _check_times(issued_at, expires_at, now)
     sub, jti, roles = payload["sub"], payload["jti"], payload.get("roles", [])
+    sid, epoch = payload["sid"], payload["epoch"]
     if not (
         isinstance(sub, str)
         and isinstance(jti, str)
+        and isinstance(sid, str)
+        and type(epoch) is int  # not bool, not float
         and isinstance(roles, list)
         and all(isinstance(role, str) for role in roles)
     ):
@@ -194,4 +197,6 @@ def _claims(payload: dict[str, Any], now: datetime) -> AccessClaims:
         issued_at=issued_at,
         expires_at=expires_at,
         token_id=jti,
+        session_id=sid,
+        epoch=epoch,
     )

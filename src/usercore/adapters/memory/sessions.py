@@ -72,10 +72,10 @@ class InMemorySessionRepository(SessionRepository):
             sessions = [store.sessions[session_id] for session_id in ids]
         return sorted(sessions, key=lambda s: (s.created_at, s.id))
 
-    async def delete_expired(self, *, now: datetime) -> int:  # noqa: D102
+    async def purge(self, *, now: datetime) -> int:  # noqa: D102
         store = self._store
         with store.lock:
-            expired = [s for s in store.sessions.values() if s.expires_at <= now]
+            expired = [s for s in store.sessions.values() if not s.is_live(now)]
             for session in expired:
                 del store.sessions[session.id]
                 store.session_ids_by_user[session.user_id].discard(session.id)

@@ -64,7 +64,7 @@ def user_to_document(user: User) -> Document:
         "created_at": user.created_at,
         "updated_at": user.updated_at,
         "version": user.version,
-        "sessions_valid_after": user.sessions_valid_after,
+        "credential_epoch": user.credential_epoch,
     }
 
 
@@ -81,7 +81,7 @@ def user_from_document(document: Document) -> User:
         created_at=aware(document["created_at"]),
         updated_at=aware(document["updated_at"]),
         version=document["version"],
-        sessions_valid_after=aware(document["sessions_valid_after"]),
+        credential_epoch=document["credential_epoch"],
     )
 
 
@@ -97,6 +97,8 @@ def session_to_document(session: Session) -> Document:
         "last_used_at": session.last_used_at,
         "expires_at": session.expires_at,
         "revoked_at": session.revoked_at,
+        "epoch": session.epoch,
+        "user_agent": session.user_agent,
     }
 
 
@@ -113,6 +115,8 @@ def session_from_document(document: Document) -> Session:
         last_used_at=aware(document["last_used_at"]),
         expires_at=aware(document["expires_at"]),
         revoked_at=None if revoked_at is None else aware(revoked_at),
+        epoch=document["epoch"],
+        user_agent=document["user_agent"],
     )
 
 

@@ -13,6 +13,10 @@ from usercore.adapters.mongo.errors import translated
 
 USERS = "users"
 SESSIONS = "sessions"
+#: One document, ``{"_id": "documents", "version": n}``: the shape stored documents have.
+SCHEMA = "usercore_schema"
+#: 2: credential epochs replace ``sessions_valid_after``; sessions keep their user agent.
+DOCUMENTS_VERSION = 2
 
 #: Enforces one account per normalised email; also serves ``get_by_email`` and
 #: the ``email_prefix`` range of listings.
@@ -32,13 +36,17 @@ SESSIONS_INDEXES = (
         name="user_id_created_at",
     ),
     # TTL: the server purges a session once ``expires_at`` has passed; the
-    # same index serves ``delete_expired``.
+    # same index serves ``purge``.
     IndexModel([("expires_at", ASCENDING)], name="expires_at_ttl", expireAfterSeconds=0),
 )
 
 
-async def create_indexes(database: AsyncDatabase[Document]) -> None:
-    """Create every index the adapter needs; idempotent (existing ones are left as they are).
+async def migrate_schema(database: AsyncDatabase[Document]) -> None:
+    """Create every index the adapter needs and bring stored documents to the current shape.
+
+    Idempotent: existing indexes are left as they are, and documents already
+    in the current shape are not touched. Run with no server using the
+    database (``usercore migrate``).
 
     Raises:
         StorageUnavailableError: The server could not be reached or refused.
@@ -46,6 +54,38 @@ async def create_indexes(database: AsyncDatabase[Document]) -> None:
     with translated():
         await database.get_collection(USERS).create_indexes(list(USERS_INDEXES))
         await database.get_collection(SESSIONS).create_indexes(list(SESSIONS_INDEXES))
+        await _credential_epochs(database)
+        await database.get_collection(SCHEMA).update_one(
+            {"_id": "documents"}, {"$set": {"version": DOCUMENTS_VERSION}}, upsert=True
+        )
+
+
+async def documents_version(database: AsyncDatabase[Document]) -> int:
+    """The shape stored documents have (0 for a database never migrated)."""
+    found = await database.get_collection(SCHEMA).find_one({"_id": "documents"})
+    return 0 if found is None else int(found["version"])
+
+
+async def _credential_epochs(database: AsyncDatabase[Document]) -> None:
+    # Version 1 revoked by time: sessions begun before the user's
+    # sessions_valid_after were void. Mark them revoked, so that none comes
+    # back to life at epoch 1, then drop the field.
+    users = database.get_collection(USERS)
+    sessions = database.get_collection(SESSIONS)
+    old = users.find({"sessions_valid_after": {"$exists": True}}, {"sessions_valid_after": True})
+    async for user in old:
+        valid_after = user["sessions_valid_after"]
+        await sessions.update_many(
+            {"user_id": user["_id"], "revoked_at": None, "created_at": {"$lt": valid_after}},
+            {"$set": {"revoked_at": valid_after}},
+        )
+        await users.update_one(
+            {"_id": user["_id"]},
+            {"$set": {"credential_epoch": 1}, "$unset": {"sessions_valid_after": ""}},
+        )
+    await sessions.update_many(
+        {"epoch": {"$exists": False}}, {"$set": {"epoch": 1, "user_agent": ""}}
+    )
 
 
 def has_unique_email_index(index_information: Mapping[str, Any]) -> bool:

@@ -25,8 +25,8 @@ class MongoSessionRepository(SessionRepository):
     """Sessions as documents keyed by the session id, indexed by user and expiry.
 
     A TTL index on ``expires_at`` lets the server purge expired sessions by
-    itself (its monitor runs about once a minute), so ``delete_expired``
-    counts only those the server has not purged yet.
+    itself (its monitor runs about once a minute), so ``purge`` counts only
+    the expired sessions the server has not removed yet.
 
     Sessions whose user is gone (left behind when a user deletion broke off
     half-way, see ``MongoUserRepository``) are treated as absent by every
@@ -112,10 +112,10 @@ class MongoSessionRepository(SessionRepository):
             documents = await cursor.to_list(None)
         return [session_from_document(document) for document in documents]
 
-    async def delete_expired(self, *, now: datetime) -> int:  # noqa: D102
+    async def purge(self, *, now: datetime) -> int:  # noqa: D102
         with self._store.operation():
             await self._store.ready()
             result = await self._store.sessions.delete_many(
-                {"expires_at": {"$lte": utc_millis(now)}}
+                {"$or": [{"expires_at": {"$lte": utc_millis(now)}}, {"revoked_at": {"$ne": None}}]}
             )
         return result.deleted_count

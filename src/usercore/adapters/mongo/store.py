@@ -11,7 +11,13 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from usercore.adapters.mongo.documents import Document, user_key
 from usercore.adapters.mongo.errors import BACKEND, translated
-from usercore.adapters.mongo.schema import SESSIONS, USERS, has_unique_email_index
+from usercore.adapters.mongo.schema import (
+    DOCUMENTS_VERSION,
+    SESSIONS,
+    USERS,
+    documents_version,
+    has_unique_email_index,
+)
 from usercore.domain.ids import UserId
 from usercore.ports.errors import SchemaOutOfDateError
 
@@ -55,12 +61,15 @@ class MongoStore:
         two accounts with one email, so the adapter refuses to work at all.
 
         Raises:
-            SchemaOutOfDateError: The unique email index is missing.
+            SchemaOutOfDateError: The unique email index is missing, or the
+                stored documents have an older shape than this adapter reads.
         """
         if self._schema_checked:
             return
         if not has_unique_email_index(await self.users.index_information()):
             raise SchemaOutOfDateError(BACKEND, "the users collection has no unique email index")
+        if await documents_version(self.database) < DOCUMENTS_VERSION:
+            raise SchemaOutOfDateError(BACKEND, "the stored documents have an older shape")
         self._schema_checked = True
 
     async def user_exists(self, user_id: UserId) -> bool:

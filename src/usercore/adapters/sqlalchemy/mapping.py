@@ -50,7 +50,7 @@ class Codec:
             "created_at": self.time_in(user.created_at),
             "updated_at": self.time_in(user.updated_at),
             "version": user.version,
-            "sessions_valid_after": self.time_in(user.sessions_valid_after),
+            "credential_epoch": user.credential_epoch,
         }
 
     def user_to_domain(self, row: Any) -> User:
@@ -70,7 +70,7 @@ class Codec:
             created_at,
             updated_at,
             version,
-            sessions_valid_after,
+            credential_epoch,
         ) = row
         time_out = self.time_out
         return User(
@@ -84,7 +84,7 @@ class Codec:
             created_at=time_out(created_at),
             updated_at=time_out(updated_at),
             version=version,
-            sessions_valid_after=time_out(sessions_valid_after),
+            credential_epoch=credential_epoch,
         )
 
     def session_to_row(self, session: Session) -> dict[str, Any]:
@@ -100,6 +100,8 @@ class Codec:
             "last_used_at": self.time_in(session.last_used_at),
             "expires_at": self.time_in(session.expires_at),
             "revoked_at": None if revoked_at is None else self.time_in(revoked_at),
+            "epoch": session.epoch,
+            "user_agent": session.user_agent,
         }
 
     def session_to_domain(self, row: Any) -> Session:
@@ -114,6 +116,8 @@ class Codec:
             last_used_at,
             expires_at,
             revoked_at,
+            epoch,
+            user_agent,
         ) = row
         time_out = self.time_out
         return Session(
@@ -126,6 +130,8 @@ class Codec:
             last_used_at=time_out(last_used_at),
             expires_at=time_out(expires_at),
             revoked_at=None if revoked_at is None else time_out(revoked_at),
+            epoch=epoch,
+            user_agent=user_agent,
         )
 
 

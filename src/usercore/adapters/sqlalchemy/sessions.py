@@ -40,7 +40,11 @@ _LIST = Statement(
     .where(sessions.c.user_id == sa.bindparam("user_id"))
     .order_by(sessions.c.created_at, sessions.c.id)
 )
-_DELETE_EXPIRED = Statement(sessions.delete().where(sessions.c.expires_at <= sa.bindparam("now")))
+_PURGE = Statement(
+    sessions.delete().where(
+        sa.or_(sessions.c.expires_at <= sa.bindparam("now"), sessions.c.revoked_at.is_not(None))
+    )
+)
 
 
 class SqlAlchemySessionRepository(SessionRepository):
@@ -90,6 +94,6 @@ class SqlAlchemySessionRepository(SessionRepository):
         to_domain = self._codec.session_to_domain
         return [to_domain(row) for row in rows]
 
-    async def delete_expired(self, *, now: datetime) -> int:  # noqa: D102
+    async def purge(self, *, now: datetime) -> int:  # noqa: D102
         params = {"now": self._codec.time_in(now)}
-        return await self._run.execute(_DELETE_EXPIRED, params)
+        return await self._run.execute(_PURGE, params)

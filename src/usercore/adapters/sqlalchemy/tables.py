@@ -39,7 +39,8 @@ users = sa.Table(
     sa.Column("created_at", TIMESTAMP, nullable=False),
     sa.Column("updated_at", TIMESTAMP, nullable=False),
     sa.Column("version", sa.BigInteger(), nullable=False),
-    sa.Column("sessions_valid_after", TIMESTAMP, nullable=False),
+    # Bumped with the password hash, in the same row write: see User.credential_epoch.
+    sa.Column("credential_epoch", sa.BigInteger(), nullable=False),
 )
 # Every email lookup and every email-prefix range scan uses this index.
 sa.Index("uq_usercore_users_email", users.c.email, unique=True)
@@ -65,6 +66,8 @@ sessions = sa.Table(
     sa.Column("last_used_at", TIMESTAMP, nullable=False),
     sa.Column("expires_at", TIMESTAMP, nullable=False),
     sa.Column("revoked_at", TIMESTAMP, nullable=True),
+    sa.Column("epoch", sa.BigInteger(), nullable=False),
+    sa.Column("user_agent", sa.Text(), nullable=False),
 )
 sa.Index("ix_usercore_sessions_user_id", sessions.c.user_id, sessions.c.created_at)
 sa.Index("ix_usercore_sessions_expires_at", sessions.c.expires_at)

@@ -12,6 +12,7 @@ from usercore.container import build_container, resolve, rotate_signing_keys
 from usercore.domain.errors import ValidationError
 from usercore.domain.roles import Role
 from usercore.domain.user import User
+from usercore.services.sessions import SessionService
 from usercore.services.users import UserService
 
 
@@ -55,6 +56,21 @@ async def create_user(
         users: UserService = await resolve(container.user_service())
         roles = frozenset({Role.USER, Role.ADMIN} if admin else {Role.USER})
         return await users.create_user(email=email, password=password, name=name, roles=roles)
+    finally:
+        await maybe_await(container.shutdown_resources())
+
+
+async def purge_sessions(settings: Settings) -> int:
+    """Delete revoked and expired sessions; returns how many.
+
+    Raises:
+        StorageUnavailableError: Storage does not answer.
+    """
+    container = build_container(settings)
+    await maybe_await(container.init_resources())
+    try:
+        sessions: SessionService = await resolve(container.session_service())
+        return await sessions.purge()
     finally:
         await maybe_await(container.shutdown_resources())
 

@@ -1,4 +1,4 @@
-"""The ``usercore`` console script: serve, migrate, users create, keys rotate."""
+"""The ``usercore`` console script: serve, migrate, users create, keys rotate, sessions purge."""
 
 from __future__ import annotations
 
@@ -11,7 +11,12 @@ import usercore
 from usercore.config import Settings, SettingsError
 from usercore.container import migrate_storage
 from usercore.domain.errors import UserCoreError
-from usercore.entrypoints.cli.accounts import create_user, read_password, rotate_keys
+from usercore.entrypoints.cli.accounts import (
+    create_user,
+    purge_sessions,
+    read_password,
+    rotate_keys,
+)
 from usercore.entrypoints.cli.serve import serve
 
 #: Exit statuses: a setting is unusable (like a usage error), or a command failed.
@@ -69,6 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
         dest="keys_command", metavar="COMMAND", required=True
     )
     keys.add_parser("rotate", help="add a signing key; servers use it after a restart")
+
+    sessions = commands.add_parser("sessions", help="manage login sessions").add_subparsers(
+        dest="sessions_command", metavar="COMMAND", required=True
+    )
+    purge = sessions.add_parser(
+        "purge", help="delete revoked and expired sessions (the server does it hourly too)"
+    )
+    _database_flag(purge)
     return parser
 
 
@@ -108,6 +121,10 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return 0
     if args.command == "keys":
         print(rotate_keys(settings))
+        return 0
+    if args.command == "sessions":
+        purged = asyncio.run(purge_sessions(settings))
+        print(f"usercore: purged {purged} revoked or expired sessions")
         return 0
     parser.print_help()
     return 0

@@ -16,6 +16,7 @@ from usercore.container import Container
 from usercore.domain.errors import UserCoreError
 from usercore.domain.user import User
 from usercore.entrypoints.http.controllers.operations import OperationsController
+from usercore.entrypoints.http.controllers.sessions import SessionsController
 from usercore.entrypoints.http.controllers.tokens import KeysController, TokensController
 from usercore.entrypoints.http.controllers.users import UsersController
 from usercore.entrypoints.http.guards import bearer_token
@@ -62,7 +63,13 @@ def create_app(container: Container) -> Litestar:
             await services.stop()
 
     app = Litestar(
-        route_handlers=[UsersController, TokensController, KeysController, OperationsController],
+        route_handlers=[
+            UsersController,
+            SessionsController,
+            TokensController,
+            KeysController,
+            OperationsController,
+        ],
         dependencies={
             "services": Provide(provide_services, sync_to_thread=False),
             "actor": Provide(provide_actor),

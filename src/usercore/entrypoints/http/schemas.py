@@ -12,6 +12,7 @@ from usercore.domain.listing import Page
 from usercore.domain.names import MAX_NAME_LENGTH
 from usercore.domain.passwords import MAX_PASSWORD_LENGTH
 from usercore.domain.roles import Role, parse_roles
+from usercore.domain.sessions import Session
 from usercore.domain.user import User
 
 EmailText = Annotated[str, msgspec.Meta(max_length=MAX_EMAIL_LENGTH, examples=["ada@example.com"])]
@@ -145,3 +146,37 @@ def user_out(user: User) -> UserOut:
 def page_out(page: Page[User]) -> UserPageOut:
     """The API view of a page of users."""
     return UserPageOut(items=[user_out(user) for user in page.items], next_cursor=page.next_cursor)
+
+
+class SessionOut(msgspec.Struct, frozen=True):
+    """A login session as its user sees it (never a token or its hash)."""
+
+    id: str
+    created_at: datetime
+    last_used_at: datetime
+    expires_at: datetime
+    user_agent: str
+    current: bool
+
+
+class SessionListOut(msgspec.Struct, frozen=True):
+    """``GET /users/me/sessions``: the caller's live sessions, newest first."""
+
+    items: list[SessionOut]
+
+
+def sessions_out(sessions: list[Session], *, current: str) -> SessionListOut:
+    """The API view of a user's sessions; ``current`` is the id of the caller's own session."""
+    return SessionListOut(
+        items=[
+            SessionOut(
+                id=session.id,
+                created_at=session.created_at,
+                last_used_at=session.last_used_at,
+                expires_at=session.expires_at,
+                user_agent=session.user_agent,
+                current=session.id == current,
+            )
+            for session in sessions
+        ]
+    )

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import random
 from typing import Protocol
 
 from usercore.container import Container, resolve, start_resources, stop_resources
+from usercore.domain.errors import UserCoreError
 from usercore.domain.user import User
 from usercore.entrypoints.http.metrics import HttpMetrics
 from usercore.ports.errors import StorageUnavailableError
+from usercore.ports.tokens import AccessClaims
 from usercore.ports.users import UserRepository
+from usercore.services.sessions import SessionService
 from usercore.services.users import UserService
 
 log = logging.getLogger("usercore.http")
+
+#: How often each server process deletes revoked and expired sessions. The
+#: purge is idempotent and safe to run concurrently, and the first run waits a
+#: random part of the interval, so a deployment's workers spread over the hour.
+PURGE_INTERVAL_SECONDS = 3600.0
 
 
 class IssuedTokens(Protocol):
@@ -31,8 +42,10 @@ class IssuedTokens(Protocol):
 class TokenIssuer(Protocol):
     """The token use cases the HTTP edge calls (``usercore.services.tokens.TokenService``)."""
 
-    async def password_grant(self, *, email: str, password: str) -> IssuedTokens:
-        """Log in; raises InvalidCredentialsError or ValidationError."""
+    async def password_grant(
+        self, *, email: str, password: str, user_agent: str = ""
+    ) -> IssuedTokens:
+        """Log in; raises InvalidCredentialsError, ThrottledError or ValidationError."""
         ...
 
     async def refresh_grant(self, *, refresh_token: str) -> IssuedTokens:
@@ -45,6 +58,10 @@ class TokenIssuer(Protocol):
 
     async def authenticate(self, *, access_token: str) -> User:
         """The stored user an access token acts for; raises InvalidTokenError."""
+        ...
+
+    async def authenticate_claims(self, *, access_token: str) -> tuple[User, AccessClaims]:
+        """The stored user and the claims of an access token; raises InvalidTokenError."""
         ...
 
     def jwks(self) -> dict[str, object]:
@@ -60,11 +77,20 @@ class AppServices:
     the server.
     """
 
-    def __init__(self, container: Container, metrics: HttpMetrics) -> None:
+    def __init__(
+        self,
+        container: Container,
+        metrics: HttpMetrics,
+        *,
+        purge_interval_seconds: float = PURGE_INTERVAL_SECONDS,
+    ) -> None:
         self.container = container
         self.metrics = metrics
+        self._purge_interval = purge_interval_seconds
+        self._purging: asyncio.Task[None] | None = None
         self._users: UserService | None = None
         self._tokens: TokenIssuer | None = None
+        self._sessions: SessionService | None = None
         self._repository: UserRepository | None = None
 
     async def start(self) -> None:
@@ -75,10 +101,26 @@ class AppServices:
             await self.tokens()
         except StorageUnavailableError as exc:
             log.warning("storage unavailable at start-up; retrying on each request: %s", exc)
+        self._purging = asyncio.create_task(self._purge_periodically())
 
     async def stop(self) -> None:
-        """Stop the container's resources."""
+        """Stop the periodic purge, then the container's resources."""
+        if self._purging is not None:
+            self._purging.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._purging
         await stop_resources(self.container)
+
+    async def _purge_periodically(self) -> None:
+        await asyncio.sleep(random.uniform(0, self._purge_interval))  # noqa: S311 - not a secret
+        while True:
+            try:
+                purged = await (await self.sessions()).purge()
+            except UserCoreError as exc:  # storage down or not migrated: try next time
+                log.warning("session purge skipped: %s", exc)
+            else:
+                log.info("purged ended sessions", extra={"purged": purged})
+            await asyncio.sleep(self._purge_interval)
 
     async def users(self) -> UserService:
         """The account use cases."""
@@ -92,6 +134,12 @@ class AppServices:
             provider = self.container.token_service
             self._tokens = await resolve(provider())
         return self._tokens
+
+    async def sessions(self) -> SessionService:
+        """The session use cases."""
+        if self._sessions is None:
+            self._sessions = await resolve(self.container.session_service())
+        return self._sessions
 
     async def repository(self) -> UserRepository:
         """The user repository, for the readiness probe."""

@@ -71,4 +71,5 @@ class RecordFactory:
             token_hash=token_hash or f"hash-{self._ids.new_id()}",
             now=now,
             expires_at=now + timedelta(seconds=ttl_seconds),
+            epoch=user.credential_epoch,
         )

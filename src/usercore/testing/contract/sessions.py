@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import attrs
 import pytest
 
 from usercore.domain.errors import UserNotFoundError
@@ -155,14 +156,27 @@ class SessionRepositoryContract:
         assert [s.id for s in listed] == [s.id for s in sessions]
         assert listed[1].revoked_at is not None
 
-    async def test_delete_expired_deletes_exactly_the_expired_sessions(
+    async def test_purge_deletes_exactly_the_expired_and_revoked_sessions(
         self, repositories: Repositories, make: RecordFactory, user: User
     ) -> None:
         short = make.session(user, ttl_seconds=10)
         long = make.session(user, ttl_seconds=1000)
-        await repositories.sessions.add(short)
-        await repositories.sessions.add(long)
-        assert await repositories.sessions.delete_expired(now=make.clock.advance(5)) == 0
-        assert await repositories.sessions.delete_expired(now=short.expires_at) == 1
+        ended = make.session(user, ttl_seconds=1000)
+        for session in (short, long, ended):
+            await repositories.sessions.add(session)
+        assert await repositories.sessions.purge(now=make.clock.advance(5)) == 0
+        await repositories.sessions.revoke(ended.id, now=make.clock.advance())
+        assert await repositories.sessions.purge(now=make.clock.now()) == 1
+        assert await repositories.sessions.purge(now=short.expires_at) == 1
         assert await repositories.sessions.get(short.id) is None
+        assert await repositories.sessions.get(ended.id) is None
         assert await repositories.sessions.get(long.id) == long
+
+    async def test_a_session_keeps_its_epoch_and_user_agent(
+        self, repositories: Repositories, make: RecordFactory, user: User
+    ) -> None:
+        session = attrs.evolve(make.session(user), epoch=7, user_agent="Mozilla/5.0 (X11) é")
+        await repositories.sessions.add(session)
+        stored = await repositories.sessions.get(session.id)
+        assert stored is not None
+        assert (stored.epoch, stored.user_agent) == (7, "Mozilla/5.0 (X11) é")

@@ -9,6 +9,7 @@ import pytest
 from usercore.domain.email import Email
 from usercore.domain.errors import EmailTakenError, UserNotFoundError, VersionConflictError
 from usercore.domain.listing import UserQuery, decode_cursor
+from usercore.domain.passwords import PasswordHash
 from usercore.domain.roles import Role
 from usercore.domain.user import User
 from usercore.testing.contract.base import RecordFactory, Repositories
@@ -91,6 +92,18 @@ class UserRepositoryContract:
         await repositories.users.update(changed, expected_version=user.version)
         assert await repositories.users.get(user.id) == changed
         assert changed.version == user.version + 1
+
+    async def test_update_stores_the_password_hash_and_credential_epoch_together(
+        self, repositories: Repositories, make: RecordFactory
+    ) -> None:
+        user = make.user()
+        await repositories.users.add(user)
+        changed = user.with_password(PasswordHash("$test$new"), now=make.clock.advance())
+        await repositories.users.update(changed, expected_version=user.version)
+        stored = await repositories.users.get(user.id)
+        assert stored is not None
+        assert stored == changed
+        assert stored.credential_epoch == user.credential_epoch + 1
 
     async def test_update_with_a_stale_version_changes_nothing(
         self, repositories: Repositories, make: RecordFactory

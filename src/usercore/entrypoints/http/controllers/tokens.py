@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from litestar import Controller, Response, get, post
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import URLEncodedBody
 
@@ -53,6 +55,7 @@ class TokensController(Controller):
     )
     async def token(
         self,
+        request: Request[Any, Any, Any],
         data: URLEncodedBody[TokenRequest],
         services: NamedDependency[AppServices],
     ) -> Response[TokenOut]:
@@ -62,7 +65,11 @@ class TokensController(Controller):
             username = _required(data.username, "username")
             password = _required(data.password, "password")
             try:
-                pair = await tokens.password_grant(email=username, password=password)
+                pair = await tokens.password_grant(
+                    email=username,
+                    password=password,
+                    user_agent=request.headers.get("user-agent", ""),
+                )
             except InvalidCredentialsError:
                 metrics.login(success=False)
                 raise
