@@ -79,6 +79,8 @@ class Settings:
     argon2_parallelism: int = attrs.field(default=1, validator=_positive)
     #: Hashes computed at once per process; 0: the CPUs divided among the workers.
     hash_concurrency: int = attrs.field(default=0)
+    #: Hashes that may wait per process; beyond it, requests needing one get 503.
+    hash_queue_limit: int = attrs.field(default=128, validator=_positive)
     # Storage.
     db_pool_size: int = attrs.field(default=10, validator=_positive)
     db_timeout_seconds: float = 5.0

@@ -19,6 +19,7 @@ from usercore.adapters.argon2 import (
 )
 from usercore.adapters.argon2.workarea import Cost, WorkAreas
 from usercore.domain import PasswordHash
+from usercore.ports.hashing import HasherBusyError
 
 FAST = Argon2Parameters(memory_cost_kib=1024, time_cost=1, parallelism=1)
 
@@ -103,6 +104,28 @@ async def test_bounds_how_many_hashes_run_at_once() -> None:
     hasher.work_areas.derive = counting_derive  # type: ignore[method-assign]
     await asyncio.gather(*(hasher.hash(str(i)) for i in range(10)))
     assert peak == 2
+    hasher.close()
+
+
+async def test_refuses_hashes_beyond_the_queue_limit_at_once() -> None:
+    # A flood (e.g. logins with unknown emails) must not make everyone wait.
+    hasher = Argon2PasswordHasher(FAST, concurrency=1, queue_limit=2)
+    release = threading.Event()
+    real = hasher.work_areas.derive
+
+    def held_derive(password: bytes, salt: bytes, cost: Cost, length: int) -> bytes | None:
+        release.wait(timeout=10)
+        return real(password, salt, cost, length)
+
+    hasher.work_areas.derive = held_derive  # type: ignore[method-assign]
+    waiting = [asyncio.ensure_future(hasher.hash(str(i))) for i in range(3)]  # 1 runs, 2 wait
+    await asyncio.sleep(0.05)
+    with pytest.raises(HasherBusyError) as busy:
+        await hasher.verify(PasswordHash("$argon2id$v=19$m=1024,t=1,p=1$c2FsdA$aGFzaA"), "x")
+    assert busy.value.retry_after_seconds >= 1
+    release.set()
+    assert len(await asyncio.gather(*waiting)) == 3
+    assert await hasher.hash("room again")  # the queue drained
     hasher.close()
 
 

@@ -39,6 +39,7 @@ from usercore.entrypoints.http.errors import AuthenticationRequiredError, Unsupp
 from usercore.entrypoints.http.logs import JsonFormatter, RequestIdFilter
 from usercore.entrypoints.http.problems import PROBLEMS
 from usercore.ports.errors import SchemaOutOfDateError, StorageUnavailableError
+from usercore.ports.hashing import HasherBusyError
 
 USER_ID = "01890a5d-ac96-774b-bcce-b302099a8057"
 EXAMPLES: dict[type[Exception], Exception] = {
@@ -55,6 +56,7 @@ EXAMPLES: dict[type[Exception], Exception] = {
     UnsupportedMediaTypeError: UnsupportedMediaTypeError("application/json"),
     StorageUnavailableError: StorageUnavailableError("sqlite", "connection refused at db.internal"),
     SchemaOutOfDateError: SchemaOutOfDateError("postgresql", "found db.internal revision 1"),
+    HasherBusyError: HasherBusyError(retry_after_seconds=2),
     RuntimeError: RuntimeError("a secret detail of a bug"),
 }
 #: The table's entries raised by Litestar itself; tested through real requests below.

@@ -22,11 +22,18 @@ from usercore.services.users import UserService
 
 
 def _argon2_hasher(
-    memory_kib: int, time_cost: int, parallelism: int, concurrency: int, workers: int
+    *,
+    memory_kib: int,
+    time_cost: int,
+    parallelism: int,
+    concurrency: int,
+    workers: int,
+    queue_limit: int,
 ) -> Iterator[Argon2PasswordHasher]:
     hasher = Argon2PasswordHasher(
         Argon2Parameters(memory_cost_kib=memory_kib, time_cost=time_cost, parallelism=parallelism),
         concurrency=concurrency or default_concurrency(workers),
+        queue_limit=queue_limit,
     )
     try:
         yield hasher
@@ -53,6 +60,7 @@ class Container(containers.DeclarativeContainer):
         parallelism=config.argon2_parallelism,
         concurrency=config.hash_concurrency,
         workers=config.workers,
+        queue_limit=config.hash_queue_limit,
     )
     password_policy = providers.Singleton(
         PasswordPolicy,

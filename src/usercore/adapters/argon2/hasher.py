@@ -20,7 +20,7 @@ from argon2.exceptions import (
 
 from usercore.adapters.argon2.workarea import Argon2idHash, Cost, WorkAreas
 from usercore.domain.passwords import PasswordHash
-from usercore.ports.hashing import PasswordHasher
+from usercore.ports.hashing import HasherBusyError, PasswordHasher
 
 #: Salt and digest sizes, argon2-cffi's defaults (RFC 9106 recommends 16-byte salts).
 SALT_BYTES = 16
@@ -55,8 +55,10 @@ class Argon2PasswordHasher(PasswordHasher):
 
     At most ``concurrency`` hashes are computed at once (each holds
     ``memory_cost_kib`` of memory); a flood of logins queues behind them
-    instead of exhausting memory. argon2 runs without the GIL, so the threads
-    run in parallel and the event loop stays responsive. The work areas stay
+    instead of exhausting memory, and beyond ``queue_limit`` waiting hashes
+    further ones are refused at once with :class:`HasherBusyError`. argon2
+    runs without the GIL, so the threads run in parallel and the event loop
+    stays responsive. The work areas stay
     mapped while hashes keep coming and are returned to the OS once none has
     run for ``release_after`` seconds. Call :meth:`close` to stop the threads.
     """
@@ -66,6 +68,7 @@ class Argon2PasswordHasher(PasswordHasher):
         parameters: Argon2Parameters | None = None,
         *,
         concurrency: int | None = None,
+        queue_limit: int = 128,
         release_after: float = 2.0,
     ) -> None:
         self.parameters = parameters = parameters or Argon2Parameters()
@@ -82,8 +85,10 @@ class Argon2PasswordHasher(PasswordHasher):
         self._release_after = release_after
         self._running = 0
         self._release: asyncio.TimerHandle | None = None
+        threads = concurrency or default_concurrency()
+        self._max_in_flight = threads + queue_limit
         self._executor = ThreadPoolExecutor(
-            max_workers=concurrency or default_concurrency(), thread_name_prefix="usercore-argon2"
+            max_workers=threads, thread_name_prefix="usercore-argon2"
         )
 
     async def hash(self, password: str) -> PasswordHash:  # noqa: D102 - documented by the port
@@ -109,6 +114,8 @@ class Argon2PasswordHasher(PasswordHasher):
     async def _off_loop(
         self, compute: Callable[[_A, bytes], _T], subject: _A, password: bytes
     ) -> _T:
+        if self._running >= self._max_in_flight:
+            raise HasherBusyError
         loop = asyncio.get_running_loop()
         self._running += 1
         try:

@@ -37,6 +37,7 @@ from usercore.entrypoints.http.errors import (
 )
 from usercore.entrypoints.http.observability import request_id_of
 from usercore.ports.errors import SchemaOutOfDateError, StorageUnavailableError
+from usercore.ports.hashing import HasherBusyError
 
 _NAMED_FIELD = re.compile(r"(?:unknown|missing required) field `([^`]{1,100})`")
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -83,6 +84,7 @@ PROBLEMS: Mapping[type[Exception], ProblemType] = {
     SchemaOutOfDateError: ProblemType(
         503, "service-unavailable", "The service is temporarily unavailable"
     ),
+    HasherBusyError: ProblemType(503, "service-unavailable", "The service is busy"),
 }
 INTERNAL_ERROR = ProblemType(500, "internal-error", "Internal server error")
 
@@ -140,6 +142,8 @@ def problem_response(request: Request[Any, Any, Any], exc: Exception) -> Respons
     if isinstance(exc, StorageUnavailableError | SchemaOutOfDateError):
         log.warning("storage unavailable: %s", exc)
         headers["Retry-After"] = "5"
+    if isinstance(exc, HasherBusyError):
+        headers["Retry-After"] = str(exc.retry_after_seconds)
     problem = Problem(
         type=PROBLEM_TYPE_PREFIX + entry.slug,
         title=entry.title,
