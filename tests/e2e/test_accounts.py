@@ -33,15 +33,28 @@ def test_register_read_patch_and_delete_me(server: Server) -> None:
     assert (me.status_code, me.json(), me.headers["etag"]) == (200, user, '"1"')
     assert server.client.get(f"/users/{user['id']}", headers=auth).json() == user
     patched = server.client.patch(
-        "/users/me", json={"email": "ada.l@example.com"}, headers={**auth, "If-Match": '"1"'}
+        "/users/me", json={"name": "Ada L."}, headers={**auth, "If-Match": '"1"'}
     )
     assert (patched.status_code, patched.headers["etag"]) == (200, '"2"')
-    assert patched.json()["email"] == "ada.l@example.com"
+    assert patched.json()["name"] == "Ada L."
     stale = server.client.patch(
         "/users/me", json={"name": "X"}, headers={**auth, "If-Match": '"1"'}
     )
     problem(stale, 412, "version-mismatch")
-    assert server.client.delete("/users/me", headers=auth).status_code == 204
+    moved = server.client.post(
+        "/users/me/email",
+        json={"email": "Ada.L@example.com", "current_password": PASSWORD},
+        headers=auth,
+    )
+    assert (moved.status_code, moved.json()) == (202, {"pending_email": "ada.l@example.com"})
+    wrong = server.client.request(
+        "DELETE", "/users/me", json={"current_password": "not the password"}, headers=auth
+    )
+    problem(wrong, 400, "invalid-credentials")
+    deleted = server.client.request(
+        "DELETE", "/users/me", json={"current_password": PASSWORD}, headers=auth
+    )
+    assert deleted.status_code == 204
     gone = server.client.get("/users/me", headers=auth)
     problem(gone, 401, "invalid-token")
     assert 'error="invalid_token"' in gone.headers["www-authenticate"]
@@ -68,11 +81,24 @@ def test_registration_errors(server: Server) -> None:
     )
 
 
-def test_email_taken_on_patch(server: Server) -> None:
+def test_email_changes_need_the_current_password_first(server: Server) -> None:
     server.register("first@example.com")
     _, auth = server.user_with_token("second@example.com")
-    response = server.client.patch("/users/me", json={"email": "First@Example.com"}, headers=auth)
-    problem(response, 409, "email-taken")
+    # PATCH is no way around the password check, nor an oracle for taken emails.
+    patched = server.client.patch("/users/me", json={"email": "First@Example.com"}, headers=auth)
+    assert "POST /users/me/email" in str(problem(patched, 400, "validation-error")["detail"])
+    guessed = server.client.post(
+        "/users/me/email",
+        json={"email": "First@Example.com", "current_password": "a wrong guess"},
+        headers=auth,
+    )
+    problem(guessed, 400, "invalid-credentials")
+    taken = server.client.post(
+        "/users/me/email",
+        json={"email": "First@Example.com", "current_password": PASSWORD},
+        headers=auth,
+    )
+    problem(taken, 409, "email-taken")
 
 
 def test_change_password_revokes_every_token(server: Server) -> None:

@@ -46,7 +46,12 @@ def test_a_full_session_logs_no_secret(server: Server) -> None:
     client.post("/auth/revoke", data={"token": fresh["refresh_token"]})
     client.post("/users", content=b'{"email": 1, "password": "' + PASSWORD.encode() + b'"}')
     client.get("/users/me", headers={"Authorization": "Bearer " + rotated["access_token"]})
-    client.delete("/users/me", headers=bearer(fresh["access_token"]))
+    client.request(
+        "DELETE",
+        "/users/me",
+        json={"current_password": NEW_PASSWORD},
+        headers=bearer(fresh["access_token"]),
+    )
 
     log = server.log_file.read_text()
     for secret in server.secrets:

@@ -162,7 +162,10 @@ async def test_changes_password_and_deletes_self(api: Api) -> None:
         email="ada@example.com", password="another fine passphrase"
     )
     auth = {"Authorization": f"Bearer {pair.access_token}"}
-    deleted = await api.client.delete("/users/me", headers=auth)
+    unproven = await api.client.request("DELETE", "/users/me", headers=auth)
+    assert_problem(unproven, 400, "validation-error")
+    proof = {"current_password": "another fine passphrase"}
+    deleted = await api.client.request("DELETE", "/users/me", json=proof, headers=auth)
     assert deleted.status_code == 204
     assert_problem(await api.client.get("/users/me", headers=auth), 401, "invalid-token")
 

@@ -170,7 +170,7 @@ async def test_deleting_the_user_voids_their_tokens(kit: Kit) -> None:
     user = await kit.register()
     pair = await _login(kit)
 
-    await kit.users.delete_self(actor=user)
+    await kit.users.delete_self(actor=user, current_password=PASSWORD)
 
     await _assert_void(kit, pair)
     await kit.tokens.revoke(token=pair.refresh_token)  # no error for a vanished session

@@ -129,13 +129,41 @@ async def test_changing_email_resets_verification(world: World) -> None:
     admin = await world.register("root@example.com", admin=True)
     ada = await world.register("ada@example.com")
     ada = await world.users.admin_update(actor=admin, user_id=ada.id, is_verified=True)
-    moved = await world.users.update_profile(actor=ada, email="Ada@New.Example")
+    moved = await world.users.change_email(
+        actor=ada, email="Ada@New.Example", current_password=PASSWORD
+    )
     assert (moved.email.value, moved.is_verified, moved.version) == ("ada@new.example", False, 3)
+
+
+async def test_email_and_deletion_need_the_current_password_checked_first(world: World) -> None:
+    first = await world.register("first@example.com")
+    ada = await world.register("ada@example.com")
+    hashes, verifications = world.hasher.hash_calls, world.hasher.verify_calls
+    with pytest.raises(InvalidCredentialsError):  # not EmailTakenError: no oracle
+        await world.users.change_email(
+            actor=ada, email="first@example.com", current_password="a wrong guess"
+        )
+    with pytest.raises(InvalidCredentialsError):
+        await world.users.delete_self(actor=ada, current_password="a wrong guess")
+    with pytest.raises(InvalidCredentialsError):  # judged and hashed only after the check
+        await world.users.change_password(
+            actor=ada, current_password="a wrong guess", new_password="short"
+        )
+    assert world.hasher.hash_calls == hashes  # nothing new was hashed
+    assert world.hasher.verify_calls == verifications + 3  # one verification each
+    assert await world.repository.get(ada.id) == ada
+    await world.users.delete_self(actor=ada, current_password=PASSWORD)
+    assert await world.repository.get(ada.id) is None
+    assert await world.repository.get(first.id) == first
 
 
 async def test_an_unchanged_profile_writes_nothing(world: World) -> None:
     ada = await world.register("ada@example.com", name="Ada")
-    assert await world.users.update_profile(actor=ada, name="Ada", email="ADA@example.com") == ada
+    assert await world.users.update_profile(actor=ada, name="Ada") == ada
+    same = await world.users.change_email(
+        actor=ada, email="ADA@example.com", current_password=PASSWORD
+    )
+    assert same == ada
 
 
 async def test_update_with_a_stale_expected_version_conflicts(world: World) -> None:
@@ -236,7 +264,7 @@ async def test_delete_self_erases_the_user_and_their_sessions(world: World) -> N
     ada = await world.register("ada@example.com")
     session = RecordFactory().session(ada)
     await world.sessions.add(session)
-    await world.users.delete_self(actor=ada)
+    await world.users.delete_self(actor=ada, current_password=PASSWORD)
     assert await world.repository.get(ada.id) is None
     assert await world.sessions.get(session.id) is None
 

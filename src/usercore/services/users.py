@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import attrs
+
 from usercore.domain.email import Email
 from usercore.domain.errors import InvalidCredentialsError, UserNotFoundError
 from usercore.domain.ids import UserId
 from usercore.domain.listing import Page, UserQuery
 from usercore.domain.names import parse_name
-from usercore.domain.passwords import PasswordPolicy
+from usercore.domain.passwords import PasswordHash, PasswordPolicy
 from usercore.domain.roles import Role
 from usercore.domain.user import User
 from usercore.ports.clock import Clock, IdFactory
@@ -16,6 +18,23 @@ from usercore.ports.users import UserRepository
 from usercore.services._writes import apply_change
 from usercore.services.passwords import check_new_password, verify_password
 from usercore.services.policy import require_admin, require_self_or_admin
+
+
+@attrs.frozen
+class VerifiedPassword:
+    """A password hash the caller just proved to know."""
+
+    password_hash: PasswordHash
+
+    def still_holds(self, user: User) -> User:
+        """``user`` unchanged if the proven password is still its password.
+
+        Raises:
+            InvalidCredentialsError: The password changed since it was checked.
+        """
+        if user.password_hash != self.password_hash:
+            raise InvalidCredentialsError
+        return user
 
 
 class UserService:
@@ -123,24 +142,43 @@ class UserService:
         *,
         actor: User,
         name: str | None = None,
-        email: str | None = None,
         expected_version: int | None = None,
     ) -> User:
-        """Change one's own name or email; a new email is unverified.
+        """Change one's own profile (the name); the email changes with :meth:`change_email`.
 
         Raises:
-            ValidationError: A malformed email or name.
-            EmailTakenError: Another account has the new email.
+            ValidationError: A malformed name.
             VersionConflictError: ``expected_version`` is not the stored version.
         """
         parsed_name = None if name is None else parse_name(name)
-        parsed_email = None if email is None else Email.parse(email)
         now = self._clock.now()
         return await apply_change(
             self._users,
             actor.id,
-            lambda user: user.with_profile(now=now, name=parsed_name, email=parsed_email),
+            lambda user: user.with_profile(now=now, name=parsed_name),
             expected_version=expected_version,
+            known=actor,
+        )
+
+    async def change_email(self, *, actor: User, email: str, current_password: str) -> User:
+        """Move one's login email, proven by the current password; the new email is unverified.
+
+        The password is checked first, so a stolen access token alone can't
+        move the account, and nobody learns whether an address is taken
+        without knowing the password.
+
+        Raises:
+            InvalidCredentialsError: ``current_password`` is wrong.
+            ValidationError: A malformed email.
+            EmailTakenError: Another account has the new email.
+        """
+        verified = await self._reauthenticate(actor, current_password)
+        parsed_email = Email.parse(email)
+        now = self._clock.now()
+        return await apply_change(
+            self._users,
+            actor.id,
+            lambda user: verified.still_holds(user).with_profile(now=now, email=parsed_email),
             known=actor,
         )
 
@@ -149,29 +187,38 @@ class UserService:
     ) -> User:
         """Replace one's password; every existing session and token of the user ends.
 
+        The current password is checked before the new one is judged or
+        hashed: a guess costs one hash, and a wrong one says only that.
+
         Raises:
-            WeakPasswordError: The policy refused the new password.
             InvalidCredentialsError: ``current_password`` is wrong.
+            WeakPasswordError: The policy refused the new password.
         """
+        verified = await self._reauthenticate(actor, current_password)
         new_hash = await check_new_password(
             self._policy, self._hasher, new_password, email=actor.email, name=actor.name
         )
+        now = self._clock.now()
+        return await apply_change(
+            self._users,
+            actor.id,
+            lambda user: verified.still_holds(user).with_password(new_hash, now=now),
+            known=actor,
+        )
+
+    async def delete_self(self, *, actor: User, current_password: str) -> None:
+        """Erase one's own account and every session of it, proven by the current password.
+
+        Raises:
+            InvalidCredentialsError: ``current_password`` is wrong.
+        """
+        await self._reauthenticate(actor, current_password)
+        await self._users.delete(actor.id)
+
+    async def _reauthenticate(self, actor: User, current_password: str) -> VerifiedPassword:
         if not await verify_password(self._hasher, actor.password_hash, current_password):
             raise InvalidCredentialsError
-        verified_hash = actor.password_hash
-        now = self._clock.now()
-
-        def change(user: User) -> User:
-            # The password checked above must still be the stored one.
-            if user.password_hash != verified_hash:
-                raise InvalidCredentialsError
-            return user.with_password(new_hash, now=now)
-
-        return await apply_change(self._users, actor.id, change, known=actor)
-
-    async def delete_self(self, *, actor: User) -> None:
-        """Erase one's own account and every session of it."""
-        await self._users.delete(actor.id)
+        return VerifiedPassword(actor.password_hash)
 
     async def admin_update(
         self,

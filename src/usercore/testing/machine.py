@@ -215,7 +215,11 @@ class UserLifecycleMachine(RuleBasedStateMachine):
         expected, actor = self._pick(data)
         normalised = Email.parse(new_email).value
         try:
-            user = self.run(self.users.update_profile(actor=actor, email=new_email))
+            user = self.run(
+                self.users.change_email(
+                    actor=actor, email=new_email, current_password=expected.password
+                )
+            )
         except EmailTakenError:
             assert normalised in self.model
             assert normalised != expected.email
@@ -333,7 +337,7 @@ class UserLifecycleMachine(RuleBasedStateMachine):
         if by_admin:
             self.run(self.users.admin_delete(actor=self.admin, user_id=expected.id))
         else:
-            self.run(self.users.delete_self(actor=actor))
+            self.run(self.users.delete_self(actor=actor, current_password=expected.password))
         del self.model[expected.email]
         for session in [s for s in self.sessions.values() if s.user_id == expected.id]:
             del self.sessions[session.id]

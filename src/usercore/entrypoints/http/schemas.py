@@ -80,6 +80,25 @@ class PasswordChange(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     new_password: PasswordText
 
 
+class EmailChange(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """``POST /users/me/email``: a new login email, proven by the current password."""
+
+    email: EmailText
+    current_password: PasswordText
+
+
+class PendingEmailOut(msgspec.Struct, frozen=True):
+    """The answer to ``POST /users/me/email``."""
+
+    pending_email: str
+
+
+class Reauthentication(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """``DELETE /users/me``: the current password, proving it is the account's owner."""
+
+    current_password: PasswordText
+
+
 class TokenRequest(msgspec.Struct, frozen=True):
     """``POST /auth/token`` form fields (RFC 6749 §4.3 and §6).
 

@@ -10,6 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
 from litestar.types import Scope
 
+from usercore.domain.errors import ValidationError
 from usercore.domain.ids import UserId
 from usercore.domain.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, UserQuery
 from usercore.domain.roles import Role
@@ -19,8 +20,11 @@ from usercore.entrypoints.http.guards import BODY_MEDIA_TYPE, JSON, require_body
 from usercore.entrypoints.http.openapi import BEARER_SECURITY, problems
 from usercore.entrypoints.http.schemas import (
     AdminChange,
+    EmailChange,
     PasswordChange,
+    PendingEmailOut,
     ProfileChange,
+    Reauthentication,
     Registration,
     UserOut,
     UserPageOut,
@@ -131,15 +135,45 @@ class UsersController(Controller):
         services: NamedDependency[AppServices],
         if_match: IfMatch = None,
     ) -> Response[UserOut]:
-        """Change the caller's name or email; a new email is unverified."""
+        """Change the caller's name (the email changes with ``POST /users/me/email``)."""
+        if data.email is not None:
+            raise ValidationError(
+                "email", "is changed with POST /users/me/email, which asks for the current password"
+            )
         users = await services.users()
         user = await users.update_profile(
-            actor=actor,
-            name=data.name,
-            email=data.email,
-            expected_version=expected_version(if_match),
+            actor=actor, name=data.name, expected_version=expected_version(if_match)
         )
         return _one(user)
+
+    @post(
+        "/me/email",
+        status_code=202,
+        summary="Change my email",
+        security=BEARER_SECURITY,
+        responses=problems(400, 401, 409, 413, 415),
+        **_JSON_BODY,  # type: ignore[arg-type]
+    )
+    async def change_email(
+        self,
+        data: JSONBody[EmailChange],
+        actor: NamedDependency[User],
+        services: NamedDependency[AppServices],
+    ) -> Response[PendingEmailOut]:
+        """Move the caller's login email, proven by the current password.
+
+        Until email confirmation lands, the change applies at once after the
+        password check; the new email is unverified.
+        """
+        users = await services.users()
+        user = await users.change_email(
+            actor=actor, email=data.email, current_password=data.current_password
+        )
+        return Response(
+            PendingEmailOut(pending_email=user.email.value),
+            status_code=202,
+            headers={"Cache-Control": _NO_STORE},
+        )
 
     @put(
         "/me/password",
@@ -161,13 +195,22 @@ class UsersController(Controller):
             actor=actor, current_password=data.current_password, new_password=data.new_password
         )
 
-    @delete("/me", summary="Delete my account", security=BEARER_SECURITY, responses=problems(401))
+    @delete(
+        "/me",
+        summary="Delete my account",
+        security=BEARER_SECURITY,
+        responses=problems(400, 401, 413, 415),
+        **_JSON_BODY,  # type: ignore[arg-type]
+    )
     async def delete_me(
-        self, actor: NamedDependency[User], services: NamedDependency[AppServices]
+        self,
+        data: JSONBody[Reauthentication],
+        actor: NamedDependency[User],
+        services: NamedDependency[AppServices],
     ) -> None:
-        """Erase the caller's account and every session of it."""
+        """Erase the caller's account and every session of it, proven by the current password."""
         users = await services.users()
-        await users.delete_self(actor=actor)
+        await users.delete_self(actor=actor, current_password=data.current_password)
 
     @get(
         "/",
