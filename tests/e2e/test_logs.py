@@ -38,6 +38,11 @@ def test_a_full_session_logs_no_secret(server: Server) -> None:
     )
     client.put(
         "/users/me/password",
+        json={"current_password": "wrong guess", "new_password": NEW_PASSWORD},
+        headers=auth,
+    )
+    client.put(
+        "/users/me/password",
         json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
         headers=auth,
     )
@@ -67,3 +72,20 @@ def test_a_full_session_logs_no_secret(server: Server) -> None:
         assert {"method", "route", "status", "duration_ms", "request_id", "ts"} <= set(line)
         assert line["request_id"]
     assert {line["route"] for line in requests} >= {"/users", "/auth/token", "/users/me"}
+    events = {
+        line["event"]: line
+        for line in map(json.loads, filter(lambda text: text.startswith("{"), log.splitlines()))
+        if line["logger"] == "usercore.security"
+    }
+    expected = {
+        "login_failed",
+        "refresh_token_reused",
+        "reauthentication_failed",
+        "password_changed",
+        "session_revoked",
+        "user_deleted",
+    }
+    assert expected <= set(events)
+    for name in expected:
+        assert events[name]["request_id"]
+        assert events[name]["user_id"]

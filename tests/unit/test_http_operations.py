@@ -180,6 +180,27 @@ async def test_probes_and_metrics(api: Api) -> None:
     )
     assert 'usercore_logins_total{outcome="success"} 1.0' in text
     assert 'usercore_logins_total{outcome="failure"} 1.0' in text
+    assert 'usercore_security_events_total{event="login_failed"} 1.0' in text
+    assert 'usercore_security_events_total{event="refresh_token_reused"} 0.0' in text
+
+
+async def test_security_events_are_logged_with_user_and_request_ids(
+    api: Api, captured_logs: io.StringIO
+) -> None:
+    ada, auth = await api.user("ada@example.com")
+    await api.client.post(
+        "/auth/token",
+        data={"grant_type": "password", "username": "ada@example.com", "password": "nope"},
+        headers={"X-Request-ID": "req-wrong-password"},
+    )
+    await api.client.delete("/users/me/sessions", headers=auth)
+    lines = [json.loads(line) for line in captured_logs.getvalue().splitlines()]
+    events = {line["event"]: line for line in lines if line["logger"] == "usercore.security"}
+    failed = events["login_failed"]
+    assert (failed["user_id"], failed["reason"]) == (ada.id.value, "wrong_password")
+    assert failed["request_id"] == "req-wrong-password"
+    assert events["all_sessions_revoked"]["user_id"] == ada.id.value
+    assert "nope" not in captured_logs.getvalue()
 
 
 async def test_request_ids_are_echoed_or_made(api: Api, captured_logs: io.StringIO) -> None:

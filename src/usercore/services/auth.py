@@ -15,7 +15,9 @@ from usercore.domain.user import User
 from usercore.ports.clock import Clock
 from usercore.ports.hashing import PasswordHasher
 from usercore.ports.users import UserRepository
+from usercore.services import security
 from usercore.services.passwords import verify_password
+from usercore.services.security import SecurityEvent
 
 
 class AuthService:
@@ -49,10 +51,13 @@ class AuthService:
             user = None
         if user is None:
             await verify_password(self._hasher, await self._dummy(), password)
+            security.record(SecurityEvent.LOGIN_FAILED, reason="unknown_email")
             raise InvalidCredentialsError
-        if not await verify_password(self._hasher, user.password_hash, password) or not (
-            user.is_active
-        ):
+        if not await verify_password(self._hasher, user.password_hash, password):
+            security.record(SecurityEvent.LOGIN_FAILED, user_id=user.id, reason="wrong_password")
+            raise InvalidCredentialsError
+        if not user.is_active:
+            security.record(SecurityEvent.LOGIN_FAILED, user_id=user.id, reason="inactive")
             raise InvalidCredentialsError
         if self._hasher.needs_rehash(user.password_hash):
             user = await self._rehash(user, password)

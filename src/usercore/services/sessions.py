@@ -9,8 +9,10 @@ from usercore.domain.user import User
 from usercore.ports.clock import Clock
 from usercore.ports.sessions import SessionRepository
 from usercore.ports.users import UserRepository
+from usercore.services import security
 from usercore.services._writes import apply_change
 from usercore.services.policy import require_admin
+from usercore.services.security import SecurityEvent
 
 
 class SessionService:
@@ -57,6 +59,9 @@ class SessionService:
             or not await self._sessions.revoke(session_id, now=now)
         ):
             raise SessionNotFoundError(session_id)
+        security.record(
+            SecurityEvent.SESSION_REVOKED, user_id=actor.id, session_id=session_id, reason="user"
+        )
 
     async def revoke_all(self, *, actor: User) -> User:
         """Log out everywhere: end every session and access token of ``actor``, these included.
@@ -64,7 +69,9 @@ class SessionService:
         Returns:
             The user as stored after the change (at its next credential epoch).
         """
-        return await self._end_all(actor.id, known=actor)
+        user = await self._end_all(actor.id, known=actor)
+        security.record(SecurityEvent.ALL_SESSIONS_REVOKED, user_id=actor.id)
+        return user
 
     async def admin_revoke_all(self, *, actor: User, user_id: UserId) -> User:
         """End every session and access token of a user (administrators only).
@@ -74,7 +81,9 @@ class SessionService:
             UserNotFoundError: No such user.
         """
         require_admin(actor, "revoke_sessions")
-        return await self._end_all(user_id, known=actor)
+        user = await self._end_all(user_id, known=actor)
+        security.record(SecurityEvent.ALL_SESSIONS_REVOKED, user_id=user_id, actor_id=actor.id)
+        return user
 
     async def purge(self) -> int:
         """Delete the sessions that can never act again (revoked or expired).

@@ -45,7 +45,9 @@ from usercore.ports.tokens import (
     PublicKeySet,
 )
 from usercore.ports.users import UserRepository
+from usercore.services import security
 from usercore.services.auth import AuthService
+from usercore.services.security import SecurityEvent
 
 #: Bytes of randomness in a refresh token's secret (256 bits).
 REFRESH_SECRET_BYTES = 32
@@ -205,7 +207,7 @@ class TokenService:
         rotated = session.rotated(token_hash=_token_hash(new_token), now=now, expires_at=expires_at)
         if not await self._sessions.rotate(session, rotated):
             # Another refresh with this very token got there first: reuse.
-            await self._sessions.revoke(session.id, now=now)
+            await self._revoke_reused(session, now)
             raise InvalidTokenError
         return TokenPair(
             access_token=self._access_token(user, rotated, now),
@@ -227,8 +229,15 @@ class TokenService:
             return
         token_hash = _token_hash(token)
         known = [session.token_hash, *session.previous_hashes]
-        if any(_matches(token_hash, stored) for stored in known):
-            await self._sessions.revoke(session.id, now=self._clock.now())
+        if any(_matches(token_hash, stored) for stored in known) and await self._sessions.revoke(
+            session.id, now=self._clock.now()
+        ):
+            security.record(
+                SecurityEvent.SESSION_REVOKED,
+                user_id=session.user_id,
+                session_id=session.id,
+                reason="logout",
+            )
 
     async def authenticate(self, *, access_token: str) -> User:
         """The stored user an access token acts for.
@@ -265,7 +274,7 @@ class TokenService:
         token_hash = _token_hash(refresh_token)
         if not _matches(token_hash, session.token_hash):
             if any(_matches(token_hash, stored) for stored in session.previous_hashes):
-                await self._sessions.revoke(session.id, now=now)
+                await self._revoke_reused(session, now)
             raise InvalidTokenError
         if not session.is_live(now):
             raise InvalidTokenError
@@ -274,6 +283,12 @@ class TokenService:
     def _new_refresh_token(self, session_id: str) -> str:
         return f"{session_id}.{secrets.token_urlsafe(REFRESH_SECRET_BYTES)}"
 
+    async def _revoke_reused(self, session: Session, now: datetime) -> None:
+        await self._sessions.revoke(session.id, now=now)
+        security.record(
+            SecurityEvent.REFRESH_TOKEN_REUSED, user_id=session.user_id, session_id=session.id
+        )
+
     async def _end_sessions_over_cap(self, user: User, now: datetime) -> None:
         live = [
             session
@@ -281,7 +296,13 @@ class TokenService:
             if session.is_live(now) and session.epoch == user.credential_epoch
         ]
         for oldest in live[: max(0, len(live) - self._max_sessions)]:
-            await self._sessions.revoke(oldest.id, now=now)
+            if await self._sessions.revoke(oldest.id, now=now):
+                security.record(
+                    SecurityEvent.SESSION_REVOKED,
+                    user_id=user.id,
+                    session_id=oldest.id,
+                    reason="session_cap",
+                )
 
     def _access_token(self, user: User, session: Session, now: datetime) -> str:
         claims = AccessClaims(

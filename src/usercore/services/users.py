@@ -15,9 +15,11 @@ from usercore.domain.user import User
 from usercore.ports.clock import Clock, IdFactory
 from usercore.ports.hashing import PasswordHasher
 from usercore.ports.users import UserRepository
+from usercore.services import security
 from usercore.services._writes import apply_change
 from usercore.services.passwords import check_new_password, verify_password
 from usercore.services.policy import require_admin, require_self_or_admin
+from usercore.services.security import SecurityEvent
 
 
 @attrs.frozen
@@ -175,12 +177,15 @@ class UserService:
         verified = await self._reauthenticate(actor, current_password)
         parsed_email = Email.parse(email)
         now = self._clock.now()
-        return await apply_change(
+        changed = await apply_change(
             self._users,
             actor.id,
             lambda user: verified.still_holds(user).with_profile(now=now, email=parsed_email),
             known=actor,
         )
+        if changed.email != actor.email:
+            security.record(SecurityEvent.EMAIL_CHANGED, user_id=actor.id)
+        return changed
 
     async def change_password(
         self, *, actor: User, current_password: str, new_password: str
@@ -199,12 +204,14 @@ class UserService:
             self._policy, self._hasher, new_password, email=actor.email, name=actor.name
         )
         now = self._clock.now()
-        return await apply_change(
+        changed = await apply_change(
             self._users,
             actor.id,
             lambda user: verified.still_holds(user).with_password(new_hash, now=now),
             known=actor,
         )
+        security.record(SecurityEvent.PASSWORD_CHANGED, user_id=actor.id)
+        return changed
 
     async def delete_self(self, *, actor: User, current_password: str) -> None:
         """Erase one's own account and every session of it, proven by the current password.
@@ -213,10 +220,12 @@ class UserService:
             InvalidCredentialsError: ``current_password`` is wrong.
         """
         await self._reauthenticate(actor, current_password)
-        await self._users.delete(actor.id)
+        if await self._users.delete(actor.id):
+            security.record(SecurityEvent.USER_DELETED, user_id=actor.id)
 
     async def _reauthenticate(self, actor: User, current_password: str) -> VerifiedPassword:
         if not await verify_password(self._hasher, actor.password_hash, current_password):
+            security.record(SecurityEvent.REAUTHENTICATION_FAILED, user_id=actor.id)
             raise InvalidCredentialsError
         return VerifiedPassword(actor.password_hash)
 
@@ -247,20 +256,25 @@ class UserService:
         parsed_name = None if name is None else parse_name(name)
         parsed_email = None if email is None else Email.parse(email)
         now = self._clock.now()
-        return await apply_change(
-            self._users,
-            user_id,
-            lambda user: user.with_admin_changes(
+        seen: list[User] = []  # the version the applied change was made from
+
+        def change(user: User) -> User:
+            seen[:] = [user]
+            return user.with_admin_changes(
                 now=now,
                 name=parsed_name,
                 email=parsed_email,
                 roles=roles,
                 is_active=is_active,
                 is_verified=is_verified,
-            ),
-            expected_version=expected_version,
-            known=actor,
+            )
+
+        changed = await apply_change(
+            self._users, user_id, change, expected_version=expected_version, known=actor
         )
+        if seen:
+            _record_admin_changes(actor, seen[0], changed)
+        return changed
 
     async def admin_delete(self, *, actor: User, user_id: UserId) -> None:
         """Delete a user and their sessions (administrators only).
@@ -272,3 +286,19 @@ class UserService:
         require_admin(actor, "delete_users")
         if not await self._users.delete(user_id):
             raise UserNotFoundError(user_id.value)
+        security.record(SecurityEvent.USER_DELETED, user_id=user_id, actor_id=actor.id)
+
+
+def _record_admin_changes(actor: User, before: User, after: User) -> None:
+    if after.roles != before.roles:
+        roles = sorted(role.name for role in after.roles)
+        security.record(
+            SecurityEvent.ROLES_CHANGED, user_id=after.id, actor_id=actor.id, roles=roles
+        )
+    if after.is_active != before.is_active:
+        security.record(
+            SecurityEvent.ACTIVE_CHANGED,
+            user_id=after.id,
+            actor_id=actor.id,
+            is_active=after.is_active,
+        )

@@ -10,6 +10,7 @@ from typing import Literal
 import msgspec
 
 from usercore.entrypoints.http.observability import current_request_id
+from usercore.services.security import SECURITY_LOGGER
 
 #: Attributes every LogRecord has; anything else on a record came from ``extra=``.
 _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
@@ -88,6 +89,8 @@ def configure_logging(
         root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # Security events are an audit trail: written whatever the level.
+    logging.getLogger(SECURITY_LOGGER).setLevel(logging.INFO)
     # Per-record work nobody reads (see "Optimization" in the logging docs):
     # the caller's frame, thread and process names.
     logging._srcfile = None

@@ -1,11 +1,14 @@
-"""Prometheus metrics of the HTTP server: request counts, latencies and login outcomes."""
+"""Prometheus metrics of the HTTP server: requests, latencies, logins and security events."""
 
 from __future__ import annotations
 
+import logging
 import os
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
+
+from usercore.services.security import SecurityEvent
 
 #: Set by ``usercore serve`` with several workers, so /metrics adds up all of them.
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -42,6 +45,14 @@ class HttpMetrics:
         )
         for outcome in ("success", "failure"):
             self.logins.labels(outcome=outcome)
+        self.security_events = Counter(
+            "usercore_security_events_total",
+            "Security events (failed logins, throttling, token reuse, revocations, ...), by event.",
+            ("event",),
+            registry=self.registry,
+        )
+        for event in SecurityEvent:
+            self.security_events.labels(event=event.value)
         # The labelled children of each (method, route, status), found once.
         self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
@@ -63,6 +74,10 @@ class HttpMetrics:
         """Count one password login attempt."""
         self.logins.labels("success" if success else "failure").inc()
 
+    def count_security_events(self) -> logging.Handler:
+        """A logging handler that counts each security event line; attach it to their logger."""
+        return _SecurityEventCounter(self.security_events)
+
     def exposition(self) -> bytes:
         """The Prometheus text exposition of every worker (or of this process)."""
         if os.environ.get(MULTIPROCESS_ENV):
@@ -70,3 +85,17 @@ class HttpMetrics:
             MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
             return generate_latest(registry)
         return generate_latest(self.registry)
+
+
+class _SecurityEventCounter(logging.Handler):
+    def __init__(self, counter: Counter) -> None:
+        super().__init__(logging.INFO)
+        self._counter = counter
+
+    def emit(self, record: logging.LogRecord) -> None:
+        event = getattr(record, "event", None)
+        if isinstance(event, str) and event in _EVENTS:
+            self._counter.labels(event=event).inc()
+
+
+_EVENTS = frozenset(event.value for event in SecurityEvent)

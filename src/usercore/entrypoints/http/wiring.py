@@ -15,6 +15,7 @@ from usercore.entrypoints.http.metrics import HttpMetrics
 from usercore.ports.errors import StorageUnavailableError
 from usercore.ports.tokens import AccessClaims
 from usercore.ports.users import UserRepository
+from usercore.services.security import SECURITY_LOGGER
 from usercore.services.sessions import SessionService
 from usercore.services.users import UserService
 
@@ -88,6 +89,7 @@ class AppServices:
         self.metrics = metrics
         self._purge_interval = purge_interval_seconds
         self._purging: asyncio.Task[None] | None = None
+        self._security_counter = metrics.count_security_events()
         self._users: UserService | None = None
         self._tokens: TokenIssuer | None = None
         self._sessions: SessionService | None = None
@@ -95,6 +97,12 @@ class AppServices:
 
     async def start(self) -> None:
         """Start the container's resources; storage that is down is retried on use."""
+        security_log = logging.getLogger(SECURITY_LOGGER)
+        if security_log.level == logging.NOTSET:
+            # An audit trail, and the source of the security metrics: never muted
+            # by a host application's level.
+            security_log.setLevel(logging.INFO)
+        security_log.addHandler(self._security_counter)
         try:
             await start_resources(self.container)
             await self.users()
@@ -105,6 +113,7 @@ class AppServices:
 
     async def stop(self) -> None:
         """Stop the periodic purge, then the container's resources."""
+        logging.getLogger(SECURITY_LOGGER).removeHandler(self._security_counter)
         if self._purging is not None:
             self._purging.cancel()
             with contextlib.suppress(asyncio.CancelledError):
