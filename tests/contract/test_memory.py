@@ -10,9 +10,16 @@ import pytest
 from usercore.adapters.memory import (
     InMemorySessionRepository,
     InMemoryStore,
+    InMemoryThrottleStore,
     InMemoryUserRepository,
 )
-from usercore.testing import Repositories, SessionRepositoryContract, UserRepositoryContract
+from usercore.ports.throttle import ThrottleStore
+from usercore.testing import (
+    Repositories,
+    SessionRepositoryContract,
+    ThrottleStoreContract,
+    UserRepositoryContract,
+)
 from usercore.testing.machine import UserLifecycleMachine
 
 
@@ -37,6 +44,12 @@ class TestMemoryUsers(MemoryBackend, UserRepositoryContract):
 
 class TestMemorySessions(MemoryBackend, SessionRepositoryContract):
     pass
+
+
+class TestMemoryThrottle(ThrottleStoreContract):
+    @pytest.fixture
+    def throttle_store(self) -> ThrottleStore:
+        return InMemoryThrottleStore()
 
 
 class MemoryMachine(UserLifecycleMachine):
