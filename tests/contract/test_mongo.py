@@ -11,10 +11,12 @@ from contextlib import AbstractAsyncContextManager
 
 import pytest
 
-from tests.integration.mongo.support import mongo_repositories
+from tests.integration.mongo.support import mongo_repositories, mongo_throttle_store
+from usercore.ports.throttle import ThrottleStore
 from usercore.testing import (
     Repositories,
     SessionRepositoryContract,
+    ThrottleStoreContract,
     UserRepositoryContract,
 )
 from usercore.testing.machine import UserLifecycleMachine
@@ -35,6 +37,13 @@ class TestMongoUsers(MongoBackend, UserRepositoryContract):
 
 class TestMongoSessions(MongoBackend, SessionRepositoryContract):
     pass
+
+
+class TestMongoThrottle(ThrottleStoreContract):
+    @pytest.fixture
+    async def throttle_store(self) -> AsyncIterator[ThrottleStore]:
+        async with mongo_throttle_store() as store:
+            yield store
 
 
 class MongoMachine(UserLifecycleMachine):
