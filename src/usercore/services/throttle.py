@@ -59,13 +59,12 @@ class LoginThrottle:
         NFC, case-folded form, so that malformed and unknown emails are
         throttled just like real ones.
         """
-        if isinstance(email, str):
-            try:
-                email = Email.parse(email)
-            except ValidationError:
-                folded = unicodedata.normalize("NFC", email.strip()).casefold()
-                return self._digest(folded)
-        return self._digest(email.value)
+        if isinstance(email, Email):
+            return self._digest(email.value)
+        try:
+            return self._digest(Email.parse(email).value)
+        except ValidationError:
+            return self._digest(unicodedata.normalize("NFC", email.strip()).casefold())
 
     async def check(self, *, email: Email | str) -> None:
         """Return when an attempt for ``email`` is allowed now; change nothing.
