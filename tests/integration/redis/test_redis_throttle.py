@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +16,9 @@ from tests.integration.redis.support import (
     redis_url,
     unique_prefix,
 )
-from usercore.adapters.redis import RedisThrottleStore, redis_client
+from usercore.adapters.redis import DEFAULT_PREFIX, RedisThrottleStore, redis_client
+from usercore.config import Settings
+from usercore.container import build_container, resolve, start_resources, stop_resources
 from usercore.ports.errors import StorageUnavailableError
 from usercore.testing.contract import EPOCH
 
@@ -133,3 +136,29 @@ async def test_a_server_that_never_answers_fails_within_the_time_bound(silent_se
         assert time.monotonic() - started < 2
     finally:
         await client.aclose()
+
+
+async def test_the_container_keeps_the_counts_in_redis_when_throttle_url_is_set(
+    redis_url: str, tmp_path: Path
+) -> None:
+    settings = Settings.load(
+        {"database_url": "memory://", "data_dir": tmp_path, "throttle_url": redis_url}, environ={}
+    )
+    container = build_container(settings)
+    await start_resources(container)
+    try:
+        assert isinstance(await resolve(container.throttle_store()), RedisThrottleStore)
+        throttle = await resolve(container.login_throttle())
+        email = f"{unique_prefix().replace(':', '')}@example.com"
+        try:
+            assert await throttle.record_failure(email=email) == 0
+            client = redis_client(redis_url)
+            try:
+                stored = await client.hget(DEFAULT_PREFIX + throttle.key_for(email), "f")
+            finally:
+                await client.aclose()
+            assert stored == b"1"
+        finally:
+            await throttle.clear(email=email)
+    finally:
+        await stop_resources(container)
