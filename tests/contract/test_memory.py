@@ -21,6 +21,7 @@ from usercore.testing import (
     UserRepositoryContract,
 )
 from usercore.testing.machine import UserLifecycleMachine
+from usercore.testing.throttle_machine import ThrottleStoreMachine
 
 
 @asynccontextmanager
@@ -58,3 +59,16 @@ class MemoryMachine(UserLifecycleMachine):
 
 
 TestMemoryMachine = MemoryMachine.TestCase
+
+
+@asynccontextmanager
+async def memory_throttle_store() -> AsyncIterator[ThrottleStore]:
+    yield InMemoryThrottleStore()
+
+
+class MemoryThrottleMachine(ThrottleStoreMachine):
+    def open_store(self) -> AbstractAsyncContextManager[ThrottleStore]:
+        return memory_throttle_store()
+
+
+TestMemoryThrottleMachine = MemoryThrottleMachine.TestCase

@@ -20,6 +20,7 @@ from usercore.testing import (
     UserRepositoryContract,
 )
 from usercore.testing.machine import UserLifecycleMachine
+from usercore.testing.throttle_machine import ThrottleStoreMachine
 
 pytestmark = pytest.mark.mongo
 
@@ -52,3 +53,11 @@ class MongoMachine(UserLifecycleMachine):
 
 
 TestMongoMachine = MongoMachine.TestCase
+
+
+class MongoThrottleMachine(ThrottleStoreMachine):
+    def open_store(self) -> AbstractAsyncContextManager[ThrottleStore]:
+        return mongo_throttle_store()
+
+
+TestMongoThrottleMachine = MongoThrottleMachine.TestCase

@@ -27,6 +27,7 @@ from usercore.testing import (
     UserRepositoryContract,
 )
 from usercore.testing.machine import UserLifecycleMachine
+from usercore.testing.throttle_machine import ThrottleStoreMachine
 
 __all__ = ["postgres_url", "sqlite_template"]  # session fixtures, shared with this module
 
@@ -99,3 +100,20 @@ def test_postgres_lifecycle_machine(postgres_url: str) -> None:
             return sql_repositories(postgres_url, empty_first=True)
 
     PostgresMachine.TestCase().runTest()
+
+
+def test_sqlite_throttle_machine(sqlite_template: Path, tmp_path: Path) -> None:
+    class SqliteThrottleMachine(ThrottleStoreMachine):
+        def open_store(self) -> AbstractAsyncContextManager[ThrottleStore]:
+            return sql_throttle_store(fresh_sqlite(sqlite_template, tmp_path))
+
+    SqliteThrottleMachine.TestCase().runTest()
+
+
+@pytest.mark.postgres
+def test_postgres_throttle_machine(postgres_url: str) -> None:
+    class PostgresThrottleMachine(ThrottleStoreMachine):
+        def open_store(self) -> AbstractAsyncContextManager[ThrottleStore]:
+            return sql_throttle_store(postgres_url, empty_first=True)
+
+    PostgresThrottleMachine.TestCase().runTest()
