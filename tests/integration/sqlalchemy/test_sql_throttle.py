@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
+from tests.integration.sqlalchemy.proxy import FaultProxy
 from tests.integration.sqlalchemy.support import empty_postgres, open_database
 from usercore.adapters.sqlalchemy import SqlAlchemyThrottleStore
 from usercore.adapters.sqlalchemy.pool import PoolExecutor
 from usercore.adapters.sqlalchemy.tables import login_throttle
+from usercore.ports.errors import StorageUnavailableError
 from usercore.testing.contract import EPOCH
 
 RECORDS = 10_000
@@ -73,3 +77,31 @@ async def test_get_and_purge_use_indexes_not_a_scan(postgres_url: str) -> None:
             assert "Index" in plan, plan
     finally:
         await database.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("fault", ["reset", "blackhole"])
+async def test_a_cut_line_is_storage_unavailable_within_the_bound(
+    postgres_url: str, fault: str
+) -> None:
+    await empty_postgres(postgres_url)
+    url = sa.make_url(postgres_url)
+    proxy = FaultProxy(url.host or "127.0.0.1", url.port or 5432)
+    await proxy.start()
+    proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    database = open_database(proxied, timeout_seconds=1.0)
+    store = SqlAlchemyThrottleStore(database)
+    try:
+        await store.record_failure("k", now=EPOCH, expires_at=EPOCH + timedelta(hours=1))
+        getattr(proxy, fault)()
+        started = time.monotonic()
+        with pytest.raises(StorageUnavailableError):
+            await store.record_failure("k", now=EPOCH, expires_at=EPOCH + timedelta(hours=1))
+        assert time.monotonic() - started < 2.5
+        proxy.restore()
+        # Whether the cut statement ran is unknown; the next one counts again.
+        state = await store.record_failure("k", now=EPOCH, expires_at=EPOCH + timedelta(hours=1))
+        assert state.failures in (2, 3)
+    finally:
+        await database.dispose()
+        await proxy.close()
