@@ -11,6 +11,7 @@ import attrs
 
 from usercore.domain.errors import UserCoreError
 from usercore.domain.passwords import MIN_PASSWORD_LENGTH_FLOOR
+from usercore.domain.throttle import MAX_DELAY_CEILING_SECONDS, MAX_FREE_FAILURES
 
 ENV_PREFIX = "USERCORE_"
 
@@ -52,6 +53,26 @@ def _min_password_length(_: object, attribute: attrs.Attribute[int], value: int)
         raise SettingsError(attribute.name, f"must be at least {MIN_PASSWORD_LENGTH_FLOOR}")
 
 
+def _between(low: int, high: int) -> Callable[[object, attrs.Attribute[int], int], None]:
+    def check(_: object, attribute: attrs.Attribute[int], value: int) -> None:
+        if not low <= value <= high:
+            raise SettingsError(attribute.name, f"must be a whole number from {low} to {high}")
+
+    return check
+
+
+def _optional_str(value: str | None) -> str | None:
+    return None if value is None or value == "" else value
+
+
+def _throttle_url(_: object, attribute: attrs.Attribute[str | None], value: str | None) -> None:
+    if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError(
+            attribute.name,
+            "must be a Redis URL such as redis://host:6379/0, or empty to use the database",
+        )
+
+
 def _database_url(_: object, attribute: attrs.Attribute[str], value: str) -> None:
     if "://" not in value:
         raise SettingsError(
@@ -84,6 +105,15 @@ class Settings:
     # Storage.
     db_pool_size: int = attrs.field(default=10, validator=_positive)
     db_timeout_seconds: float = 5.0
+    # Login throttling: free failures in a row, then a doubling delay up to this cap.
+    login_free_failures: int = attrs.field(default=5, validator=_between(0, MAX_FREE_FAILURES))
+    login_max_delay_seconds: int = attrs.field(
+        default=900, validator=_between(1, MAX_DELAY_CEILING_SECONDS)
+    )
+    #: Where the throttle counts live: None for the database, or a ``redis://`` URL.
+    throttle_url: str | None = attrs.field(
+        default=None, converter=_optional_str, validator=_throttle_url
+    )
     # Tokens.
     signing_key_file: Path | None = attrs.field(default=None, converter=_optional_path)
     issuer: str = "usercore"

@@ -10,10 +10,18 @@ import pytest
 from usercore.adapters.memory import (
     InMemorySessionRepository,
     InMemoryStore,
+    InMemoryThrottleStore,
     InMemoryUserRepository,
 )
-from usercore.testing import Repositories, SessionRepositoryContract, UserRepositoryContract
+from usercore.ports.throttle import ThrottleStore
+from usercore.testing import (
+    Repositories,
+    SessionRepositoryContract,
+    ThrottleStoreContract,
+    UserRepositoryContract,
+)
 from usercore.testing.machine import UserLifecycleMachine
+from usercore.testing.throttle_machine import ThrottleStoreMachine
 
 
 @asynccontextmanager
@@ -39,9 +47,28 @@ class TestMemorySessions(MemoryBackend, SessionRepositoryContract):
     pass
 
 
+class TestMemoryThrottle(ThrottleStoreContract):
+    @pytest.fixture
+    def throttle_store(self) -> ThrottleStore:
+        return InMemoryThrottleStore()
+
+
 class MemoryMachine(UserLifecycleMachine):
     def open_repositories(self) -> AbstractAsyncContextManager[Repositories]:
         return memory_repositories()
 
 
 TestMemoryMachine = MemoryMachine.TestCase
+
+
+@asynccontextmanager
+async def memory_throttle_store() -> AsyncIterator[ThrottleStore]:
+    yield InMemoryThrottleStore()
+
+
+class MemoryThrottleMachine(ThrottleStoreMachine):
+    def open_store(self) -> AbstractAsyncContextManager[ThrottleStore]:
+        return memory_throttle_store()
+
+
+TestMemoryThrottleMachine = MemoryThrottleMachine.TestCase

@@ -11,13 +11,16 @@ from contextlib import AbstractAsyncContextManager
 
 import pytest
 
-from tests.integration.mongo.support import mongo_repositories
+from tests.integration.mongo.support import mongo_repositories, mongo_throttle_store
+from usercore.ports.throttle import ThrottleStore
 from usercore.testing import (
     Repositories,
     SessionRepositoryContract,
+    ThrottleStoreContract,
     UserRepositoryContract,
 )
 from usercore.testing.machine import UserLifecycleMachine
+from usercore.testing.throttle_machine import ThrottleStoreMachine
 
 pytestmark = pytest.mark.mongo
 
@@ -37,9 +40,24 @@ class TestMongoSessions(MongoBackend, SessionRepositoryContract):
     pass
 
 
+class TestMongoThrottle(ThrottleStoreContract):
+    @pytest.fixture
+    async def throttle_store(self) -> AsyncIterator[ThrottleStore]:
+        async with mongo_throttle_store() as store:
+            yield store
+
+
 class MongoMachine(UserLifecycleMachine):
     def open_repositories(self) -> AbstractAsyncContextManager[Repositories]:
         return mongo_repositories()
 
 
 TestMongoMachine = MongoMachine.TestCase
+
+
+class MongoThrottleMachine(ThrottleStoreMachine):
+    def open_store(self) -> AbstractAsyncContextManager[ThrottleStore]:
+        return mongo_throttle_store()
+
+
+TestMongoThrottleMachine = MongoThrottleMachine.TestCase

@@ -16,10 +16,18 @@ from tests.integration.sqlalchemy.support import (
     fresh_sqlite,
     postgres_url,
     sql_repositories,
+    sql_throttle_store,
     sqlite_template,
 )
-from usercore.testing import Repositories, SessionRepositoryContract, UserRepositoryContract
+from usercore.ports.throttle import ThrottleStore
+from usercore.testing import (
+    Repositories,
+    SessionRepositoryContract,
+    ThrottleStoreContract,
+    UserRepositoryContract,
+)
 from usercore.testing.machine import UserLifecycleMachine
+from usercore.testing.throttle_machine import ThrottleStoreMachine
 
 __all__ = ["postgres_url", "sqlite_template"]  # session fixtures, shared with this module
 
@@ -32,6 +40,13 @@ class SqliteBackend:
         async with sql_repositories(fresh_sqlite(sqlite_template, tmp_path)) as repositories:
             yield repositories
 
+    @pytest.fixture
+    async def throttle_store(
+        self, sqlite_template: Path, tmp_path: Path
+    ) -> AsyncIterator[ThrottleStore]:
+        async with sql_throttle_store(fresh_sqlite(sqlite_template, tmp_path)) as store:
+            yield store
+
 
 @pytest.mark.postgres
 class PostgresBackend:
@@ -40,12 +55,25 @@ class PostgresBackend:
         async with sql_repositories(postgres_url, empty_first=True) as repositories:
             yield repositories
 
+    @pytest.fixture
+    async def throttle_store(self, postgres_url: str) -> AsyncIterator[ThrottleStore]:
+        async with sql_throttle_store(postgres_url, empty_first=True) as store:
+            yield store
+
 
 class TestSqliteUsers(SqliteBackend, UserRepositoryContract):
     pass
 
 
 class TestSqliteSessions(SqliteBackend, SessionRepositoryContract):
+    pass
+
+
+class TestSqliteThrottle(SqliteBackend, ThrottleStoreContract):
+    pass
+
+
+class TestPostgresThrottle(PostgresBackend, ThrottleStoreContract):
     pass
 
 
@@ -72,3 +100,20 @@ def test_postgres_lifecycle_machine(postgres_url: str) -> None:
             return sql_repositories(postgres_url, empty_first=True)
 
     PostgresMachine.TestCase().runTest()
+
+
+def test_sqlite_throttle_machine(sqlite_template: Path, tmp_path: Path) -> None:
+    class SqliteThrottleMachine(ThrottleStoreMachine):
+        def open_store(self) -> AbstractAsyncContextManager[ThrottleStore]:
+            return sql_throttle_store(fresh_sqlite(sqlite_template, tmp_path))
+
+    SqliteThrottleMachine.TestCase().runTest()
+
+
+@pytest.mark.postgres
+def test_postgres_throttle_machine(postgres_url: str) -> None:
+    class PostgresThrottleMachine(ThrottleStoreMachine):
+        def open_store(self) -> AbstractAsyncContextManager[ThrottleStore]:
+            return sql_throttle_store(postgres_url, empty_first=True)
+
+    PostgresThrottleMachine.TestCase().runTest()

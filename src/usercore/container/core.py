@@ -14,9 +14,13 @@ from usercore.adapters.zxcvbn import common_passwords
 from usercore.config import Settings
 from usercore.container.keys import open_signing_keys
 from usercore.container.storage import Storage, backend_for, open_storage
+from usercore.container.throttle import open_throttle_secret, open_throttle_store
 from usercore.domain.passwords import PasswordPolicy
+from usercore.domain.throttle import ThrottlePolicy
+from usercore.ports.throttle import ThrottleStore
 from usercore.services.auth import AuthService
 from usercore.services.sessions import SessionService
+from usercore.services.throttle import LoginThrottle
 from usercore.services.tokens import TokenService
 from usercore.services.users import UserService
 
@@ -76,6 +80,36 @@ class Container(containers.DeclarativeContainer):
     )
     user_repository = storage.provided.users
     session_repository = storage.provided.sessions
+
+    # Login throttling: counts in the database's store, or in Redis when
+    # throttle_url is set; keyed by an HMAC whose key is read (or, on first
+    # start, created) beside the signing keys when first needed.
+    throttle_store: providers.Resource[ThrottleStore] = providers.Resource(
+        open_throttle_store,
+        storage=storage,
+        throttle_url=config.throttle_url,
+        pool_size=config.db_pool_size,
+        timeout_seconds=config.db_timeout_seconds,
+    )
+    throttle_policy = providers.Singleton(
+        ThrottlePolicy,
+        free_failures=config.login_free_failures,
+        max_delay_seconds=config.login_max_delay_seconds,
+    )
+    throttle_secret = providers.Singleton(
+        open_throttle_secret,
+        database_url=config.database_url,
+        throttle_url=config.throttle_url,
+        signing_key_file=config.signing_key_file,
+        data_dir=config.data_dir,
+    )
+    login_throttle = providers.Singleton(
+        LoginThrottle,
+        store=throttle_store,
+        policy=throttle_policy,
+        secret=throttle_secret,
+        clock=clock,
+    )
 
     user_service = providers.Singleton(
         UserService,

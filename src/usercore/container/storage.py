@@ -12,10 +12,12 @@ import attrs
 from usercore.adapters.memory import (
     InMemorySessionRepository,
     InMemoryStore,
+    InMemoryThrottleStore,
     InMemoryUserRepository,
 )
 from usercore.config import SettingsError
 from usercore.ports.sessions import SessionRepository
+from usercore.ports.throttle import ThrottleStore
 from usercore.ports.users import UserRepository
 
 if TYPE_CHECKING:
@@ -38,10 +40,15 @@ BACKENDS = {
 
 @attrs.frozen
 class Storage:
-    """The repositories of one backend, sharing its connections."""
+    """The repositories of one backend, sharing its connections.
+
+    ``throttle`` defaults to a store in process memory for storage put
+    together by hand (tests); every backend here passes its own.
+    """
 
     users: UserRepository
     sessions: SessionRepository
+    throttle: ThrottleStore = attrs.field(factory=InMemoryThrottleStore)
 
 
 def backend_for(database_url: str) -> str:
@@ -72,7 +79,11 @@ class StorageOptions:
 def _memory_storage(options: StorageOptions) -> AbstractAsyncContextManager[Storage]:
     store = InMemoryStore()
     return nullcontext(
-        Storage(users=InMemoryUserRepository(store), sessions=InMemorySessionRepository(store))
+        Storage(
+            users=InMemoryUserRepository(store),
+            sessions=InMemorySessionRepository(store),
+            throttle=InMemoryThrottleStore(),
+        )
     )
 
 
@@ -104,6 +115,7 @@ async def _mongo_storage(options: StorageOptions) -> AsyncIterator[Storage]:
     from usercore.adapters.mongo import (
         MongoSessionRepository,
         MongoStore,
+        MongoThrottleStore,
         MongoUserRepository,
         default_database,
     )
@@ -112,7 +124,11 @@ async def _mongo_storage(options: StorageOptions) -> AsyncIterator[Storage]:
     # StorageUnavailableError on each call, never here at start-up.
     store = MongoStore(default_database(client), timeout_seconds=options.timeout_seconds)
     try:
-        yield Storage(users=MongoUserRepository(store), sessions=MongoSessionRepository(store))
+        yield Storage(
+            users=MongoUserRepository(store),
+            sessions=MongoSessionRepository(store),
+            throttle=MongoThrottleStore(store),
+        )
     finally:
         await client.close()
 
@@ -149,6 +165,7 @@ def _sql_database(options: StorageOptions) -> SqlAlchemyDatabase:
 async def _sql_storage(options: StorageOptions) -> AsyncIterator[Storage]:
     from usercore.adapters.sqlalchemy import (
         SqlAlchemySessionRepository,
+        SqlAlchemyThrottleStore,
         SqlAlchemyUserRepository,
     )
 
@@ -159,6 +176,7 @@ async def _sql_storage(options: StorageOptions) -> AsyncIterator[Storage]:
         yield Storage(
             users=SqlAlchemyUserRepository(database),
             sessions=SqlAlchemySessionRepository(database),
+            throttle=SqlAlchemyThrottleStore(database),
         )
     finally:
         await database.dispose()

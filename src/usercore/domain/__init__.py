@@ -7,6 +7,7 @@ from usercore.domain.errors import (
     InvalidTokenError,
     PermissionDeniedError,
     SessionNotFoundError,
+    ThrottledError,
     UserCoreError,
     UserNotFoundError,
     ValidationError,
@@ -19,6 +20,7 @@ from usercore.domain.names import parse_name
 from usercore.domain.passwords import PasswordHash, PasswordPolicy
 from usercore.domain.roles import Role, parse_roles
 from usercore.domain.sessions import Session
+from usercore.domain.throttle import ThrottlePolicy, ThrottleState
 from usercore.domain.user import User
 
 __all__ = [
@@ -33,6 +35,9 @@ __all__ = [
     "Role",
     "Session",
     "SessionNotFoundError",
+    "ThrottlePolicy",
+    "ThrottleState",
+    "ThrottledError",
     "User",
     "UserCoreError",
     "UserId",

@@ -109,3 +109,18 @@ class InvalidTokenError(UserCoreError):
     def __init__(self, reason: str = "invalid token") -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class ThrottledError(UserCoreError):
+    """Too many failed attempts in a row: the next one has to wait.
+
+    Raised before the attempt is checked, so it says nothing about whether
+    the account exists or the password was right.
+
+    Attributes:
+        retry_after_seconds: Whole seconds until an attempt is allowed (at least 1).
+    """
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(f"too many failed attempts; try again in {retry_after_seconds} s")
+        self.retry_after_seconds = retry_after_seconds

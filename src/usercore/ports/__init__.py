@@ -4,6 +4,7 @@ from usercore.ports.clock import Clock, IdFactory
 from usercore.ports.errors import SchemaOutOfDateError, StorageUnavailableError
 from usercore.ports.hashing import PasswordHasher
 from usercore.ports.sessions import SessionRepository
+from usercore.ports.throttle import ThrottleStore
 from usercore.ports.users import UserRepository
 
 __all__ = [
@@ -13,5 +14,6 @@ __all__ = [
     "SchemaOutOfDateError",
     "SessionRepository",
     "StorageUnavailableError",
+    "ThrottleStore",
     "UserRepository",
 ]

@@ -2,7 +2,15 @@
 
 from usercore.services.auth import AuthService
 from usercore.services.sessions import SessionService
+from usercore.services.throttle import LoginThrottle
 from usercore.services.tokens import TokenPair, TokenService
 from usercore.services.users import UserService
 
-__all__ = ["AuthService", "SessionService", "TokenPair", "TokenService", "UserService"]
+__all__ = [
+    "AuthService",
+    "LoginThrottle",
+    "SessionService",
+    "TokenPair",
+    "TokenService",
+    "UserService",
+]

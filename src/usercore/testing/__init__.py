@@ -1,15 +1,16 @@
 """The usercore test kit: strategies, test doubles, contract suites and the state machine.
 
 Adapter authors prove their adapter behaves like ours by subclassing
-:class:`UserRepositoryContract`, :class:`SessionRepositoryContract` and
-:class:`UserLifecycleMachine` once each. Needs the ``testing`` extra
-(hypothesis, pytest, pytest-asyncio).
+:class:`UserRepositoryContract`, :class:`SessionRepositoryContract`,
+:class:`ThrottleStoreContract` and :class:`UserLifecycleMachine` once each.
+Needs the ``testing`` extra (hypothesis, pytest, pytest-asyncio).
 """
 
 from usercore.testing.contract import (
     RecordFactory,
     Repositories,
     SessionRepositoryContract,
+    ThrottleStoreContract,
     UserRepositoryContract,
 )
 from usercore.testing.doubles import FastTestHasher, ManualClock, SequentialIds
@@ -21,5 +22,6 @@ __all__ = [
     "Repositories",
     "SequentialIds",
     "SessionRepositoryContract",
+    "ThrottleStoreContract",
     "UserRepositoryContract",
 ]

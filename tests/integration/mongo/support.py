@@ -14,10 +14,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 from usercore.adapters.mongo import (
     MongoSessionRepository,
     MongoStore,
+    MongoThrottleStore,
     MongoUserRepository,
     migrate_schema,
     mongo_client,
 )
+from usercore.ports.throttle import ThrottleStore
 from usercore.testing import Repositories
 
 #: Set to a MongoDB URL to run every mongo test against that server instead of the fake.
@@ -59,3 +61,10 @@ async def mongo_repositories() -> AsyncIterator[Repositories]:
     async with mongo_database() as database:
         store = MongoStore(database)
         yield Repositories(users=MongoUserRepository(store), sessions=MongoSessionRepository(store))
+
+
+@asynccontextmanager
+async def mongo_throttle_store() -> AsyncIterator[ThrottleStore]:
+    """The mongo throttle store over one fresh, migrated database."""
+    async with mongo_database() as database:
+        yield MongoThrottleStore(MongoStore(database))

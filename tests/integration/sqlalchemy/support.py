@@ -23,9 +23,11 @@ from usercore.adapters.sqlalchemy import (
     ConnectSettings,
     SqlAlchemyDatabase,
     SqlAlchemySessionRepository,
+    SqlAlchemyThrottleStore,
     SqlAlchemyUserRepository,
     migrate,
 )
+from usercore.ports.throttle import ThrottleStore
 from usercore.testing import Repositories
 
 ADMIN_URL = os.environ.get(
@@ -126,10 +128,13 @@ async def migrate_url(url: str) -> None:
 
 
 async def empty_postgres(url: str) -> None:
-    """Delete every user and session (the schema stays)."""
+    """Delete every user, session and throttle record (the schema stays)."""
     conn = await asyncpg.connect(_plain_dsn(sa.make_url(url)), timeout=5)
     try:
-        await conn.execute("DELETE FROM usercore_sessions; DELETE FROM usercore_users")
+        await conn.execute(
+            "DELETE FROM usercore_sessions; DELETE FROM usercore_users; "
+            "DELETE FROM usercore_login_throttle"
+        )
     finally:
         await conn.close()
 
@@ -156,5 +161,19 @@ async def sql_repositories(url: str, *, empty_first: bool = False) -> AsyncItera
     database = open_database(url)
     try:
         yield repositories_on(database)
+    finally:
+        await database.dispose()
+
+
+@asynccontextmanager
+async def sql_throttle_store(
+    url: str, *, empty_first: bool = False
+) -> AsyncIterator[ThrottleStore]:
+    """The throttle store on the database at ``url``, disposed of on exit."""
+    if empty_first:
+        await empty_postgres(url)
+    database = open_database(url)
+    try:
+        yield SqlAlchemyThrottleStore(database)
     finally:
         await database.dispose()

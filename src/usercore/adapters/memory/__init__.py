@@ -2,6 +2,12 @@
 
 from usercore.adapters.memory.sessions import InMemorySessionRepository
 from usercore.adapters.memory.store import InMemoryStore
+from usercore.adapters.memory.throttle import InMemoryThrottleStore
 from usercore.adapters.memory.users import InMemoryUserRepository
 
-__all__ = ["InMemorySessionRepository", "InMemoryStore", "InMemoryUserRepository"]
+__all__ = [
+    "InMemorySessionRepository",
+    "InMemoryStore",
+    "InMemoryThrottleStore",
+    "InMemoryUserRepository",
+]

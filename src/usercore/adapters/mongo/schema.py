@@ -13,6 +13,7 @@ from usercore.adapters.mongo.errors import translated
 
 USERS = "users"
 SESSIONS = "sessions"
+LOGIN_THROTTLE = "login_throttle"
 #: One document, ``{"_id": "documents", "version": n}``: the shape stored documents have.
 SCHEMA = "usercore_schema"
 #: 2: credential epochs replace ``sessions_valid_after``; sessions keep their user agent.
@@ -40,6 +41,16 @@ SESSIONS_INDEXES = (
     IndexModel([("expires_at", ASCENDING)], name="expires_at_ttl", expireAfterSeconds=0),
 )
 
+#: The name of the throttle collection's TTL index, which the throttle store requires.
+THROTTLE_TTL_INDEX = "expires_at_ttl"
+
+LOGIN_THROTTLE_INDEXES = (
+    # TTL: the server drops a record once ``expires_at`` has passed, so the
+    # collection stays bounded without anyone running a purge; the same
+    # index serves ``purge``.
+    IndexModel([("expires_at", ASCENDING)], name=THROTTLE_TTL_INDEX, expireAfterSeconds=0),
+)
+
 
 async def migrate_schema(database: AsyncDatabase[Document]) -> None:
     """Create every index the adapter needs and bring stored documents to the current shape.
@@ -54,6 +65,7 @@ async def migrate_schema(database: AsyncDatabase[Document]) -> None:
     with translated():
         await database.get_collection(USERS).create_indexes(list(USERS_INDEXES))
         await database.get_collection(SESSIONS).create_indexes(list(SESSIONS_INDEXES))
+        await database.get_collection(LOGIN_THROTTLE).create_indexes(list(LOGIN_THROTTLE_INDEXES))
         await _credential_epochs(database)
         await database.get_collection(SCHEMA).update_one(
             {"_id": "documents"}, {"$set": {"version": DOCUMENTS_VERSION}}, upsert=True
@@ -92,5 +104,13 @@ def has_unique_email_index(index_information: Mapping[str, Any]) -> bool:
     """Whether ``index_information()`` of the users collection shows a unique index on email."""
     return any(
         spec.get("unique") and [field for field, _ in spec["key"]] == ["email"]
+        for spec in index_information.values()
+    )
+
+
+def has_ttl_index(index_information: Mapping[str, Any], field: str) -> bool:
+    """Whether ``index_information()`` of a collection shows a TTL index on ``field`` alone."""
+    return any(
+        "expireAfterSeconds" in spec and [name for name, _ in spec["key"]] == [field]
         for spec in index_information.values()
     )

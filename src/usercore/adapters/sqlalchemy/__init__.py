@@ -3,12 +3,14 @@
 from usercore.adapters.sqlalchemy.database import SqlAlchemyDatabase, migrate
 from usercore.adapters.sqlalchemy.engine import ConnectSettings
 from usercore.adapters.sqlalchemy.sessions import SqlAlchemySessionRepository
+from usercore.adapters.sqlalchemy.throttle import SqlAlchemyThrottleStore
 from usercore.adapters.sqlalchemy.users import SqlAlchemyUserRepository
 
 __all__ = [
     "ConnectSettings",
     "SqlAlchemyDatabase",
     "SqlAlchemySessionRepository",
+    "SqlAlchemyThrottleStore",
     "SqlAlchemyUserRepository",
     "migrate",
 ]

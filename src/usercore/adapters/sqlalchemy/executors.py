@@ -64,7 +64,8 @@ class Executor(Protocol):
 
     Every method raises ``StorageUnavailableError`` when the database fails
     or does not answer in time, and ``SchemaOutOfDateError`` when its schema
-    is behind; :meth:`execute` raises :class:`ConstraintViolationError` too.
+    is behind; :meth:`execute` and :meth:`write_one` raise
+    :class:`ConstraintViolationError` too.
     """
 
     async def fetch_one(self, statement: Statement, params: Mapping[str, Any]) -> Row | None:
@@ -75,6 +76,9 @@ class Executor(Protocol):
 
     async def execute(self, statement: Statement, params: Mapping[str, Any]) -> int:
         """Run a write; the number of rows it changed."""
+
+    async def write_one(self, statement: Statement, params: Mapping[str, Any]) -> Row | None:
+        """Run a write with ``RETURNING``; the first row it returns, or None."""
 
     async def ping(self) -> None:
         """Return when the database answers (and its schema is usable)."""
@@ -112,6 +116,15 @@ class ConnectionExecutor:
             except sa_exc.IntegrityError as exc:
                 raise ConstraintViolationError(*integrity_kind(exc)) from exc
         return int(result.rowcount)
+
+    async def write_one(  # noqa: D102
+        self, statement: Statement, params: Mapping[str, Any]
+    ) -> Row | None:
+        async with self._connect(write=True) as conn:
+            try:
+                return (await conn.execute(statement.clause, params)).first()
+            except sa_exc.IntegrityError as exc:
+                raise ConstraintViolationError(*integrity_kind(exc)) from exc
 
     async def ping(self) -> None:  # noqa: D102
         async with self._connect(write=False) as conn:

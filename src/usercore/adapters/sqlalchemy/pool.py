@@ -96,6 +96,16 @@ class PoolExecutor:
         # The command tag ends with the row count: "UPDATE 1", "INSERT 0 1".
         return int(status.rpartition(" ")[2])
 
+    async def write_one(  # noqa: D102
+        self, statement: Statement, params: Mapping[str, Any]
+    ) -> Row | None:
+        sql, args = self._bind(statement, params)
+        try:
+            row: Row | None = await self._run(lambda conn, t: conn.fetchrow(sql, *args, timeout=t))
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise ConstraintViolationError(_violation_kind(exc), exc.constraint_name or "") from exc
+        return row
+
     async def ping(self) -> None:  # noqa: D102
         await self._run(lambda conn, t: conn.execute("SELECT 1", timeout=t))
 

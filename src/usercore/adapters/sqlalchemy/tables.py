@@ -1,4 +1,4 @@
-"""The adapter's private schema: SQLAlchemy Core tables for users and their sessions.
+"""The adapter's private schema: SQLAlchemy Core tables for users, sessions and login throttling.
 
 Column types differ by dialect where that buys an index or exactness:
 PostgreSQL keeps ids and emails in the "C" collation (byte order, so an email
@@ -71,6 +71,18 @@ sessions = sa.Table(
 )
 sa.Index("ix_usercore_sessions_user_id", sessions.c.user_id, sessions.c.created_at)
 sa.Index("ix_usercore_sessions_expires_at", sessions.c.expires_at)
+
+# Keyed by an HMAC of the email, so an email never appears here in clear.
+login_throttle = sa.Table(
+    "usercore_login_throttle",
+    metadata,
+    sa.Column("key", KEY, primary_key=True),
+    sa.Column("failures", sa.BigInteger(), nullable=False),
+    sa.Column("last_failure_at", TIMESTAMP, nullable=False),
+    sa.Column("expires_at", TIMESTAMP, nullable=False),
+)
+# Purging expired records is a range scan.
+sa.Index("ix_usercore_login_throttle_expires_at", login_throttle.c.expires_at)
 
 
 def include_object_for(dialect_name: str) -> Callable[..., bool]:

@@ -1,5 +1,16 @@
-"""The system clock and the UUIDv7 id factory."""
+"""The system clock, the UUIDv7 id factory and private secret key files."""
 
 from usercore.adapters.system.clock import SystemClock, Uuid7Factory
+from usercore.adapters.system.secretfile import (
+    SecretFileError,
+    create_secret_file,
+    read_secret_file,
+)
 
-__all__ = ["SystemClock", "Uuid7Factory"]
+__all__ = [
+    "SecretFileError",
+    "SystemClock",
+    "Uuid7Factory",
+    "create_secret_file",
+    "read_secret_file",
+]

@@ -2,6 +2,7 @@
 
 from usercore.testing.contract.base import EPOCH, RecordFactory, Repositories
 from usercore.testing.contract.sessions import SessionRepositoryContract
+from usercore.testing.contract.throttle import ThrottleStoreContract
 from usercore.testing.contract.users import UserRepositoryContract
 
 __all__ = [
@@ -9,5 +10,6 @@ __all__ = [
     "RecordFactory",
     "Repositories",
     "SessionRepositoryContract",
+    "ThrottleStoreContract",
     "UserRepositoryContract",
 ]

@@ -6,7 +6,7 @@ user and every remaining session starts at epoch 1. Access tokens issued
 before this revision carry no epoch and are refused: their holders refresh.
 
 Revision ID: r0003
-Revises: r0001
+Revises: r0002
 Create Date: 2026-12-01
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "r0003"
-down_revision = "r0001"
+down_revision = "r0002"
 branch_labels = None
 depends_on = None
 

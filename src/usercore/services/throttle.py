@@ -1,0 +1,115 @@
+"""Login throttling: a delay after consecutive failures, per email, account or not."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import unicodedata
+
+from usercore.domain.email import Email
+from usercore.domain.errors import ThrottledError, ValidationError
+from usercore.domain.throttle import ThrottlePolicy
+from usercore.ports.clock import Clock
+from usercore.ports.throttle import ThrottleStore
+
+#: The shortest secret accepted: as long as the HMAC-SHA256 output.
+MIN_SECRET_BYTES = 32
+
+
+class LoginThrottle:
+    """Counts failed password checks per email and says when the next attempt may come.
+
+    Counts are kept under an HMAC-SHA256 of the normalised email with a
+    server secret, so the store never holds an email, and an unknown or
+    malformed email is counted exactly like one that has an account: same
+    delays, same ``retry_after``, nothing that tells them apart.
+
+    Use it around every password check of a login or a current-password
+    check: :meth:`check` before verifying (no hash inside the delay), then
+    :meth:`record_failure` after a wrong password or :meth:`clear` after a
+    right one (and after a password reset).
+
+    Args:
+        store: Where the counts are kept (shared by every process and node).
+        policy: Free failures, the doubling delay and its cap.
+        secret: The HMAC key, at least 32 bytes; every node must use the same
+            one, or each counts apart.
+        clock: The time.
+    """
+
+    def __init__(
+        self, *, store: ThrottleStore, policy: ThrottlePolicy, secret: bytes, clock: Clock
+    ) -> None:
+        if len(secret) < MIN_SECRET_BYTES:
+            raise ValueError(f"the throttle secret must be at least {MIN_SECRET_BYTES} bytes")
+        self._store = store
+        self._policy = policy
+        self._secret = secret
+        self._clock = clock
+
+    @property
+    def policy(self) -> ThrottlePolicy:
+        """The policy the delays follow."""
+        return self._policy
+
+    def key_for(self, email: Email | str) -> str:
+        """The store key of ``email``: a hex HMAC-SHA256 of its normalised form.
+
+        A string that is not a valid email address is keyed by its stripped,
+        NFC, case-folded form, so that malformed and unknown emails are
+        throttled just like real ones.
+        """
+        if isinstance(email, Email):
+            return self._digest(email.value)
+        try:
+            return self._digest(Email.parse(email).value)
+        except ValidationError:
+            return self._digest(unicodedata.normalize("NFC", email.strip()).casefold())
+
+    async def check(self, *, email: Email | str) -> None:
+        """Return when an attempt for ``email`` is allowed now; change nothing.
+
+        Raises:
+            ThrottledError: Inside the delay; carries the whole seconds to wait.
+            StorageUnavailableError: The store did not answer.
+        """
+        state = await self._store.get(self.key_for(email))
+        wait = self._policy.retry_after(state, self._clock.now())
+        if wait > 0:
+            raise ThrottledError(wait)
+
+    async def record_failure(self, *, email: Email | str) -> int:
+        """Count one failed attempt for ``email``.
+
+        Returns:
+            Whole seconds the next attempt must wait (0 within the free failures).
+
+        Raises:
+            StorageUnavailableError: The store did not answer; nothing may
+                have been counted.
+        """
+        now = self._clock.now()
+        state = await self._store.record_failure(
+            self.key_for(email), now=now, expires_at=self._policy.expires_at(now)
+        )
+        return self._policy.retry_after(state, now)
+
+    async def clear(self, *, email: Email | str) -> None:
+        """Forget the failures of ``email`` (after a successful login or a password reset).
+
+        Raises:
+            StorageUnavailableError: The store did not answer.
+        """
+        await self._store.clear(self.key_for(email))
+
+    async def purge(self) -> int:
+        """Drop the records nobody needs any more (expired by ``policy.forget_after``).
+
+        Returns:
+            How many records were dropped.
+        """
+        return await self._store.purge(now=self._clock.now())
+
+    def _digest(self, normalised: str) -> str:
+        message = normalised.encode("utf-8", "surrogatepass")
+        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
