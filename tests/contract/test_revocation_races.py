@@ -100,7 +100,7 @@ class Kit:
         hasher = GatedHasher(self.gate)
         keys = KeyRing([SigningKey.generate(now=START)])
         sessions: SessionRepository = GatedSessions(repositories.sessions, self.gate)  # type: ignore[assignment]
-        auth = AuthService(users=repositories.users, hasher=hasher, clock=self.clock)
+        auth = AuthService(users=repositories.users, hasher=hasher, clock=self.clock, throttle=None)
         self.tokens = TokenService(
             users=repositories.users,
             sessions=sessions,
@@ -119,6 +119,7 @@ class Kit:
             policy=PasswordPolicy(),
             clock=self.clock,
             ids=ids,
+            throttle=None,
         )
         self.sessions = SessionService(
             users=repositories.users, sessions=repositories.sessions, clock=self.clock

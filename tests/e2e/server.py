@@ -144,12 +144,14 @@ def running_server(
     scheme: str = "http",
     database_url: str | None = None,
     prepare: bool = True,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[Server]:
     """Start ``usercore serve`` and wait until it answers; stop it after.
 
-    ``prepare`` migrates a server database and makes an admin first.
+    ``prepare`` migrates a server database and makes an admin first;
+    ``extra_env`` adds settings.
     """
-    env = environment(data_dir, backend, database_url)
+    env = {**environment(data_dir, backend, database_url), **(extra_env or {})}
     has_admin = prepare and backend in {"sqlite", "postgres"}
     if prepare and backend == "postgres":
         migrated = run_cli("migrate", env=env)

@@ -91,7 +91,7 @@ async def test_an_over_long_password_is_refused_before_hashing(world: World) -> 
 async def test_a_failed_login_leaves_the_stored_hash_byte_identical(world: World) -> None:
     user = await world.register("ada@example.com")
     stronger = FastTestHasher(cost=2)
-    auth = AuthService(users=world.repository, hasher=stronger, clock=world.clock)
+    auth = AuthService(users=world.repository, hasher=stronger, clock=world.clock, throttle=None)
     with pytest.raises(InvalidCredentialsError):
         await auth.authenticate(email="ada@example.com", password="not the password at all")
     stored = await world.repository.get(user.id)
@@ -104,7 +104,7 @@ async def test_rehashes_after_a_successful_login_when_parameters_changed(world: 
     user = await world.register("ada@example.com")
     assert user.password_hash.value.startswith("$fast$c=1$")
     stronger = FastTestHasher(cost=2)
-    auth = AuthService(users=world.repository, hasher=stronger, clock=world.clock)
+    auth = AuthService(users=world.repository, hasher=stronger, clock=world.clock, throttle=None)
     logged_in = await auth.authenticate(email="ada@example.com", password=PASSWORD)
     assert logged_in.password_hash.value.startswith("$fast$c=2$")
     assert logged_in.version == user.version + 1

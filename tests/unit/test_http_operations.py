@@ -27,6 +27,7 @@ from usercore.domain.errors import (
     InvalidTokenError,
     PermissionDeniedError,
     SessionNotFoundError,
+    ThrottledError,
     UserNotFoundError,
     ValidationError,
     VersionConflictError,
@@ -52,6 +53,7 @@ EXAMPLES: dict[type[Exception], Exception] = {
     UserNotFoundError: UserNotFoundError(USER_ID),
     SessionNotFoundError: SessionNotFoundError(USER_ID),
     EmailTakenError: EmailTakenError("ada@example.com"),
+    ThrottledError: ThrottledError(7),
     VersionConflictError: VersionConflictError(USER_ID, 3),
     UnsupportedMediaTypeError: UnsupportedMediaTypeError("application/json"),
     StorageUnavailableError: StorageUnavailableError("sqlite", "connection refused at db.internal"),
@@ -136,7 +138,7 @@ async def test_walks_the_problem_table(
     assert "db.internal" not in response.text
     if status == 401:
         assert response.headers["www-authenticate"].startswith("Bearer")
-    if status == 503:
+    if status in {429, 503}:
         assert response.headers["retry-after"]
     if status == 500:
         logged = [json.loads(line) for line in captured_logs.getvalue().splitlines()]

@@ -65,7 +65,7 @@ def make_kit(
     ids = SequentialIds(clock)
     hasher = FastTestHasher()
     keys = KeyRing([SigningKey.generate(now=START)])
-    auth = AuthService(users=user_repository, hasher=hasher, clock=clock)
+    auth = AuthService(users=user_repository, hasher=hasher, clock=clock, throttle=None)
     tokens = TokenService(
         users=user_repository,
         sessions=session_repository,
@@ -81,7 +81,12 @@ def make_kit(
         session_max_age_seconds=session_max_age_seconds,
     )
     users = UserService(
-        users=user_repository, hasher=hasher, policy=PasswordPolicy(), clock=clock, ids=ids
+        users=user_repository,
+        hasher=hasher,
+        policy=PasswordPolicy(),
+        clock=clock,
+        ids=ids,
+        throttle=None,
     )
     return Kit(tokens, users, user_repository, session_repository, clock, keys)
 

@@ -118,9 +118,10 @@ class Container(containers.DeclarativeContainer):
         policy=password_policy,
         clock=clock,
         ids=ids,
+        throttle=login_throttle,
     )
     auth_service = providers.Singleton(
-        AuthService, users=user_repository, hasher=hasher, clock=clock
+        AuthService, users=user_repository, hasher=hasher, clock=clock, throttle=login_throttle
     )
 
     # Tokens. The keys are read (or, on first start, created) once, when first

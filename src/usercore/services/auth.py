@@ -16,8 +16,9 @@ from usercore.ports.clock import Clock
 from usercore.ports.hashing import PasswordHasher
 from usercore.ports.users import UserRepository
 from usercore.services import security
-from usercore.services.passwords import verify_password
+from usercore.services.passwords import check_password_length, verify_password
 from usercore.services.security import SecurityEvent
+from usercore.services.throttle import LoginThrottle, claim_attempt
 
 
 class AuthService:
@@ -25,13 +26,23 @@ class AuthService:
 
     Unknown emails, wrong passwords and inactive users fail alike, after one
     password verification each, so neither the answer nor its timing tells
-    which emails have accounts.
+    which emails have accounts. Consecutive failures for one email (account
+    or not) are throttled by ``throttle``; None turns throttling off (for
+    tests, or an application that throttles logins in front of usercore).
     """
 
-    def __init__(self, *, users: UserRepository, hasher: PasswordHasher, clock: Clock) -> None:
+    def __init__(
+        self,
+        *,
+        users: UserRepository,
+        hasher: PasswordHasher,
+        clock: Clock,
+        throttle: LoginThrottle | None,
+    ) -> None:
         self._users = users
         self._hasher = hasher
         self._clock = clock
+        self._throttle = throttle
         self._dummy_hash: PasswordHash | None = None
 
     async def authenticate(self, *, email: str, password: str) -> User:
@@ -43,8 +54,13 @@ class AuthService:
 
         Raises:
             InvalidCredentialsError: Unknown email, wrong password or inactive user.
+            ThrottledError: Too many consecutive failures for this email; no
+                password was checked.
             ValidationError: The password is longer than any account can have.
+            HasherBusyError: Too many hashes are waiting.
         """
+        check_password_length(password)
+        await claim_attempt(self._throttle, email)
         try:
             user = await self._users.get_by_email(Email.parse(email))
         except ValidationError:
@@ -59,6 +75,8 @@ class AuthService:
         if not user.is_active:
             security.record(SecurityEvent.LOGIN_FAILED, user_id=user.id, reason="inactive")
             raise InvalidCredentialsError
+        if self._throttle is not None:
+            await self._throttle.clear(email=user.email)
         if self._hasher.needs_rehash(user.password_hash):
             user = await self._rehash(user, password)
         return user

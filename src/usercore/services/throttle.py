@@ -5,12 +5,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import unicodedata
+from datetime import timedelta
 
 from usercore.domain.email import Email
 from usercore.domain.errors import ThrottledError, ValidationError
+from usercore.domain.ids import UserId
 from usercore.domain.throttle import ThrottlePolicy
 from usercore.ports.clock import Clock
 from usercore.ports.throttle import ThrottleStore
+from usercore.services import security
+from usercore.services.security import SecurityEvent
 
 #: The shortest secret accepted: as long as the HMAC-SHA256 output.
 MIN_SECRET_BYTES = 32
@@ -25,9 +29,10 @@ class LoginThrottle:
     delays, same ``retry_after``, nothing that tells them apart.
 
     Use it around every password check of a login or a current-password
-    check: :meth:`check` before verifying (no hash inside the delay), then
-    :meth:`record_failure` after a wrong password or :meth:`clear` after a
-    right one (and after a password reset).
+    check: :meth:`claim` before verifying (refused inside the delay, before
+    any hash), then :meth:`clear` after a right password (and after a
+    password reset). A claimed attempt counts as a failure until cleared, so
+    attempts racing each other can't all slip through one opening.
 
     Args:
         store: Where the counts are kept (shared by every process and node).
@@ -78,6 +83,35 @@ class LoginThrottle:
         if wait > 0:
             raise ThrottledError(wait)
 
+    async def claim(self, *, email: Email | str) -> None:
+        """Take the right to check one password for ``email``, counted as a failure until cleared.
+
+        Inside the delay the attempt is refused and nothing changes. Otherwise
+        the failure is counted *before* the password is checked: of many
+        attempts that arrive together when the delay ends, only as many are
+        let through as the policy allows, the others are refused (and
+        counted, as the attacker's attempts they are).
+
+        Raises:
+            ThrottledError: Inside the delay; carries the whole seconds to wait.
+            StorageUnavailableError: The store did not answer.
+        """
+        key = self.key_for(email)
+        now = self._clock.now()
+        before = await self._store.get(key)
+        wait = self._policy.retry_after(before, now)
+        if wait > 0:
+            raise ThrottledError(wait)
+        after = await self._store.record_failure(
+            key, now=now, expires_at=self._policy.expires_at(now)
+        )
+        counted_before = after.failures - 1
+        raced = counted_before != (0 if before is None else before.failures)
+        if raced and self._policy.delay_after(counted_before) > timedelta(0):
+            # Another attempt was counted between our read and our claim, and
+            # this one falls inside the delay that one started.
+            raise ThrottledError(self._policy.retry_after(after, now))
+
     async def record_failure(self, *, email: Email | str) -> int:
         """Count one failed attempt for ``email``.
 
@@ -113,3 +147,22 @@ class LoginThrottle:
     def _digest(self, normalised: str) -> str:
         message = normalised.encode("utf-8", "surrogatepass")
         return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
+
+
+async def claim_attempt(
+    throttle: LoginThrottle | None, email: Email | str, *, user_id: UserId | None = None
+) -> None:
+    """Claim one password check for ``email`` (see :meth:`LoginThrottle.claim`); log a refusal.
+
+    Raises:
+        ThrottledError: Inside the delay.
+    """
+    if throttle is None:
+        return
+    try:
+        await throttle.claim(email=email)
+    except ThrottledError as exc:
+        security.record(
+            SecurityEvent.LOGIN_THROTTLED, user_id=user_id, retry_after=exc.retry_after_seconds
+        )
+        raise

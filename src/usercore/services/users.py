@@ -17,9 +17,14 @@ from usercore.ports.hashing import PasswordHasher
 from usercore.ports.users import UserRepository
 from usercore.services import security
 from usercore.services._writes import apply_change
-from usercore.services.passwords import check_new_password, verify_password
+from usercore.services.passwords import (
+    check_new_password,
+    check_password_length,
+    verify_password,
+)
 from usercore.services.policy import require_admin, require_self_or_admin
 from usercore.services.security import SecurityEvent
+from usercore.services.throttle import LoginThrottle, claim_attempt
 
 
 @attrs.frozen
@@ -55,12 +60,14 @@ class UserService:
         policy: PasswordPolicy,
         clock: Clock,
         ids: IdFactory,
+        throttle: LoginThrottle | None,
     ) -> None:
         self._users = users
         self._hasher = hasher
         self._policy = policy
         self._clock = clock
         self._ids = ids
+        self._throttle = throttle
 
     async def register(self, *, email: str, password: str, name: str = "") -> User:
         """Create an account with the role ``user``: active, unverified, version 1.
@@ -224,9 +231,15 @@ class UserService:
             security.record(SecurityEvent.USER_DELETED, user_id=actor.id)
 
     async def _reauthenticate(self, actor: User, current_password: str) -> VerifiedPassword:
+        # The login throttle's counter guards this check too: a stolen access
+        # token is no way around it.
+        check_password_length(current_password)
+        await claim_attempt(self._throttle, actor.email, user_id=actor.id)
         if not await verify_password(self._hasher, actor.password_hash, current_password):
             security.record(SecurityEvent.REAUTHENTICATION_FAILED, user_id=actor.id)
             raise InvalidCredentialsError
+        if self._throttle is not None:
+            await self._throttle.clear(email=actor.email)
         return VerifiedPassword(actor.password_hash)
 
     async def admin_update(

@@ -105,8 +105,13 @@ class UserLifecycleMachine(RuleBasedStateMachine):
             "hasher": self.hasher,
             "clock": self.clock,
         }
-        self.users = UserService(**services, policy=POLICY, ids=SequentialIds(self.clock))
-        self.auth = AuthService(**services)
+        # Throttling has a machine of its own (ThrottleStoreMachine) and
+        # unit tests; here it would only turn the model's wrong-password
+        # steps into delays.
+        self.users = UserService(
+            **services, policy=POLICY, ids=SequentialIds(self.clock), throttle=None
+        )
+        self.auth = AuthService(**services, throttle=None)
         self.session_service = SessionService(
             users=repositories.users, sessions=repositories.sessions, clock=self.clock
         )

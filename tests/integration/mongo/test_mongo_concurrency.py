@@ -48,6 +48,7 @@ def service(repositories: Repositories, clock: ManualClock) -> UserService:
         policy=PasswordPolicy(),
         clock=clock,
         ids=SequentialIds(clock),
+        throttle=None,
     )
 
 

@@ -13,6 +13,7 @@ from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from usercore.domain.errors import (
     InvalidCredentialsError,
     InvalidTokenError,
+    ThrottledError,
     UserCoreError,
     ValidationError,
 )
@@ -25,6 +26,12 @@ from usercore.entrypoints.http.schemas import OAuthError
 OAUTH_ERRORS: Mapping[type[Exception], tuple[int, str, str]] = {
     InvalidCredentialsError: (400, "invalid_grant", "The credentials or grant are not valid."),
     InvalidTokenError: (400, "invalid_grant", "The credentials or grant are not valid."),
+    # API.md: throttled logins keep the RFC 6749 form, with Retry-After.
+    ThrottledError: (
+        429,
+        "invalid_grant",
+        "Too many failed attempts; wait as long as Retry-After says, then try again.",
+    ),
     ValidationError: (400, "invalid_request", "The request is malformed."),
     ValidationException: (400, "invalid_request", "The request is malformed."),
     UnsupportedGrantTypeError: (
@@ -57,6 +64,8 @@ def oauth_error_response(request: Request[Any, Any, Any], exc: Exception) -> Res
             return problem_response(request, exc)
     body = OAuthError(error=error, error_description=description)
     headers = NO_STORE
+    if isinstance(exc, ThrottledError):
+        headers = {**NO_STORE, "Retry-After": str(exc.retry_after_seconds)}
     if isinstance(exc, RequestEntityTooLarge):
         # The rest of the body stays unread: the connection can't carry another request.
         headers = {**NO_STORE, "Connection": "close"}

@@ -26,6 +26,7 @@ from usercore.domain.errors import (
     InvalidTokenError,
     PermissionDeniedError,
     SessionNotFoundError,
+    ThrottledError,
     UserNotFoundError,
     ValidationError,
     VersionConflictError,
@@ -73,6 +74,7 @@ PROBLEMS: Mapping[type[Exception], ProblemType] = {
     NotFoundException: ProblemType(404, "not-found", "Not found"),
     MethodNotAllowedException: ProblemType(405, "method-not-allowed", "Method not allowed"),
     EmailTakenError: ProblemType(409, "email-taken", "The email address is taken"),
+    ThrottledError: ProblemType(429, "too-many-requests", "Too many attempts"),
     VersionConflictError: ProblemType(412, "version-mismatch", "The user has changed"),
     RequestEntityTooLarge: ProblemType(413, "payload-too-large", "The request body is too large"),
     UnsupportedMediaTypeError: ProblemType(
@@ -142,7 +144,7 @@ def problem_response(request: Request[Any, Any, Any], exc: Exception) -> Respons
     if isinstance(exc, StorageUnavailableError | SchemaOutOfDateError):
         log.warning("storage unavailable: %s", exc)
         headers["Retry-After"] = "5"
-    if isinstance(exc, HasherBusyError):
+    if isinstance(exc, HasherBusyError | ThrottledError):
         headers["Retry-After"] = str(exc.retry_after_seconds)
     problem = Problem(
         type=PROBLEM_TYPE_PREFIX + entry.slug,
@@ -178,6 +180,8 @@ def _detail(exc: Exception) -> str:
         return "Send an access token in the Authorization header as: Bearer <token>."
     if isinstance(exc, EmailTakenError):
         return "An account with this email address already exists."
+    if isinstance(exc, ThrottledError):
+        return "Too many failed attempts; wait as long as Retry-After says, then try again."
     return str(exc)
 
 
