@@ -205,6 +205,8 @@ def test_sessions_purge_deletes_ended_sessions_and_keeps_live_ones(
 
     live, ended = asyncio.run(two_logins_one_ended())
     assert main(["sessions", "purge", "--database-url", url]) == 0
-    assert capsys.readouterr().out.strip() == "usercore: purged 1 revoked or expired sessions"
+    assert capsys.readouterr().out.strip() == (
+        "usercore: purged 1 revoked or expired sessions and 0 stale login-throttle records"
+    )
     assert asyncio.run(stored(live))
     assert not asyncio.run(stored(ended))

@@ -13,6 +13,7 @@ from usercore.domain.errors import ValidationError
 from usercore.domain.roles import Role
 from usercore.domain.user import User
 from usercore.services.sessions import SessionService
+from usercore.services.throttle import LoginThrottle
 from usercore.services.users import UserService
 
 
@@ -60,8 +61,11 @@ async def create_user(
         await maybe_await(container.shutdown_resources())
 
 
-async def purge_sessions(settings: Settings) -> int:
-    """Delete revoked and expired sessions; returns how many.
+async def purge_sessions(settings: Settings) -> tuple[int, int]:
+    """Delete revoked and expired sessions and stale login-throttle records.
+
+    Returns:
+        How many sessions, and how many throttle records, were deleted.
 
     Raises:
         StorageUnavailableError: Storage does not answer.
@@ -70,7 +74,8 @@ async def purge_sessions(settings: Settings) -> int:
     await maybe_await(container.init_resources())
     try:
         sessions: SessionService = await resolve(container.session_service())
-        return await sessions.purge()
+        throttle: LoginThrottle = await resolve(container.login_throttle())
+        return await sessions.purge(), await throttle.purge()
     finally:
         await maybe_await(container.shutdown_resources())
 

@@ -123,8 +123,11 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print(rotate_keys(settings))
         return 0
     if args.command == "sessions":
-        purged = asyncio.run(purge_sessions(settings))
-        print(f"usercore: purged {purged} revoked or expired sessions")
+        sessions, records = asyncio.run(purge_sessions(settings))
+        print(
+            f"usercore: purged {sessions} revoked or expired sessions "
+            f"and {records} stale login-throttle records"
+        )
         return 0
     parser.print_help()
     return 0

@@ -17,6 +17,7 @@ from usercore.ports.tokens import AccessClaims
 from usercore.ports.users import UserRepository
 from usercore.services.security import SECURITY_LOGGER
 from usercore.services.sessions import SessionService
+from usercore.services.throttle import LoginThrottle
 from usercore.services.users import UserService
 
 log = logging.getLogger("usercore.http")
@@ -125,10 +126,15 @@ class AppServices:
         while True:
             try:
                 purged = await (await self.sessions()).purge()
+                throttle: LoginThrottle = await resolve(self.container.login_throttle())
+                forgotten = await throttle.purge()
             except UserCoreError as exc:  # storage down or not migrated: try next time
-                log.warning("session purge skipped: %s", exc)
+                log.warning("purge skipped: %s", exc)
             else:
-                log.info("purged ended sessions", extra={"purged": purged})
+                log.info(
+                    "purged ended sessions and stale throttle records",
+                    extra={"purged": purged, "throttle_records": forgotten},
+                )
             await asyncio.sleep(self._purge_interval)
 
     async def users(self) -> UserService:
