@@ -62,6 +62,9 @@ def test_a_full_session_logs_no_secret(server: Server) -> None:
     for secret in server.secrets:
         assert secret not in log
     assert "$argon2" not in log
+    throttle_key = (server.log_file.parent / "throttle-key").read_text().strip()
+    assert len(throttle_key) == 64  # the HMAC key, in hex
+    assert throttle_key not in log
     requests = [
         json.loads(line)
         for line in log.splitlines()
