@@ -22,8 +22,14 @@ def expected_version(if_match: str | None) -> int | None:
     value = if_match.strip()
     if value == "*":
         return None
-    if len(value) > 2 and value[0] == value[-1] == '"' and value[1:-1].isdigit():  # noqa: PLR2004
-        digits = value[1:-1]
-        if len(digits) <= 18:  # noqa: PLR2004 - fits every backend's integer column
-            return int(digits)
+    digits = value[1:-1]
+    if (
+        len(value) > 2  # noqa: PLR2004 - the quotes and at least one digit
+        and value[0] == value[-1] == '"'
+        # ASCII only: str.isdigit also accepts "²", which int() refuses.
+        and digits.isascii()
+        and digits.isdigit()
+        and len(digits) <= 18  # noqa: PLR2004 - fits every backend's integer column
+    ):
+        return int(digits)
     raise ValidationError("If-Match", 'must be one entity tag as sent in ETag, e.g. "3"')

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import Any
 
+import msgspec
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Scope
 
-from usercore.domain.errors import InvalidTokenError
+from usercore.domain.errors import InvalidTokenError, ValidationError
 from usercore.entrypoints.http.errors import AuthenticationRequiredError, UnsupportedMediaTypeError
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
+#: msgspec's words for a field of the top-level object it found missing or unknown.
+_NAMED_FIELD = re.compile(r"(?:unknown|missing required) field `([^`]{1,100})`")
 #: Key of a route's ``opt`` naming the body media type it takes.
 BODY_MEDIA_TYPE = "body_media_type"
 
@@ -59,3 +65,34 @@ async def require_body_media_type(
     media_type = content_type.partition(b";")[0].strip().lower()
     if media_type.decode("latin-1") != expected:
         raise UnsupportedMediaTypeError(expected)
+    if expected == JSON and isinstance(connection, Request):
+        check_json_body(await connection.body(), _body_type(route_handler))
+
+
+def check_json_body(body: bytes, body_type: type[Any]) -> None:
+    """Decode ``body`` as ``body_type`` strictly: no coercion of any kind.
+
+    Litestar converts request data leniently (``1``, ``"1"`` or ``"true"``
+    for a boolean); this check runs first and refuses every body that
+    strict decoding refuses, naming the field. Litestar's own decoding then
+    only ever sees bodies that are exactly right.
+
+    Raises:
+        ValidationError: The body is not JSON, or not exactly of ``body_type``.
+    """
+    try:
+        msgspec.json.decode(body, type=body_type, strict=True)
+    except msgspec.ValidationError as exc:
+        message, _, path = str(exc).partition(" - at `$")
+        field = path.rstrip("`").lstrip(".").split("[")[0].split(".")[0]
+        named = _NAMED_FIELD.search(message)
+        raise ValidationError(field or (named.group(1) if named else "body"), message) from None
+    except msgspec.DecodeError:
+        raise ValidationError("body", "is not valid JSON") from None
+
+
+@functools.cache
+def _body_type(route_handler: BaseRouteHandler) -> type[Any]:
+    data = route_handler.parsed_fn_signature.parameters["data"]
+    body_type: type[Any] = data.annotation
+    return body_type
