@@ -10,13 +10,16 @@ from usercore.adapters.memory import (
     InMemoryStore,
     InMemoryUserRepository,
 )
+from usercore.adapters.zxcvbn import ZxcvbnStrengthEstimator
 from usercore.domain.passwords import PasswordPolicy
 from usercore.domain.roles import Role
 from usercore.domain.user import User
-from usercore.services import AuthService, UserService
+from usercore.services import AuthService, PasswordRules, UserService
 from usercore.testing import FastTestHasher, ManualClock, SequentialIds
 
 PASSWORD = "correct horse battery staple"
+#: The production rules: the default policy, judged by zxcvbn.
+RULES = PasswordRules(policy=PasswordPolicy(), estimator=ZxcvbnStrengthEstimator())
 
 
 @attrs.define
@@ -29,19 +32,19 @@ class World:
     sessions: InMemorySessionRepository
     hasher: FastTestHasher
     clock: ManualClock
-    policy: PasswordPolicy
+    policy: PasswordRules
 
     async def register(self, email: str, *, admin: bool = False, name: str = "") -> User:
         roles = frozenset({Role.USER, Role.ADMIN} if admin else {Role.USER})
         return await self.users.create_user(email=email, password=PASSWORD, name=name, roles=roles)
 
 
-def make_world(hasher: FastTestHasher | None = None, policy: PasswordPolicy | None = None) -> World:
+def make_world(hasher: FastTestHasher | None = None, policy: PasswordRules | None = None) -> World:
     store = InMemoryStore()
     repository = InMemoryUserRepository(store)
     hasher = hasher or FastTestHasher()
     clock = ManualClock()
-    policy = policy or PasswordPolicy(blocklist={"passwordpassword123"})
+    policy = policy or RULES
     return World(
         users=UserService(
             users=repository, hasher=hasher, policy=policy, clock=clock, ids=SequentialIds(clock)

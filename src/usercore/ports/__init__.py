@@ -4,12 +4,14 @@ from usercore.ports.clock import Clock, IdFactory
 from usercore.ports.errors import SchemaOutOfDateError, StorageUnavailableError
 from usercore.ports.hashing import PasswordHasher
 from usercore.ports.sessions import SessionRepository
+from usercore.ports.strength import PasswordStrengthEstimator
 from usercore.ports.users import UserRepository
 
 __all__ = [
     "Clock",
     "IdFactory",
     "PasswordHasher",
+    "PasswordStrengthEstimator",
     "SchemaOutOfDateError",
     "SessionRepository",
     "StorageUnavailableError",

@@ -7,14 +7,13 @@ from usercore.domain.errors import InvalidCredentialsError, UserNotFoundError
 from usercore.domain.ids import UserId
 from usercore.domain.listing import Page, UserQuery
 from usercore.domain.names import parse_name
-from usercore.domain.passwords import PasswordPolicy
 from usercore.domain.roles import Role
 from usercore.domain.user import User
 from usercore.ports.clock import Clock, IdFactory
 from usercore.ports.hashing import PasswordHasher
 from usercore.ports.users import UserRepository
 from usercore.services._writes import apply_change
-from usercore.services.passwords import check_new_password, verify_password
+from usercore.services.passwords import PasswordRules, check_new_password, verify_password
 from usercore.services.policy import require_admin, require_self_or_admin
 
 
@@ -31,7 +30,7 @@ class UserService:
         *,
         users: UserRepository,
         hasher: PasswordHasher,
-        policy: PasswordPolicy,
+        policy: PasswordRules,
         clock: Clock,
         ids: IdFactory,
     ) -> None:
