@@ -10,7 +10,11 @@ from typing import Any, Literal, cast
 import attrs
 
 from usercore.domain.errors import UserCoreError
-from usercore.domain.passwords import MIN_PASSWORD_LENGTH_FLOOR
+from usercore.domain.passwords import (
+    MAX_STRENGTH_SCORE,
+    MIN_PASSWORD_LENGTH_FLOOR,
+    MIN_STRENGTH_SCORE,
+)
 from usercore.domain.throttle import MAX_DELAY_CEILING_SECONDS, MAX_FREE_FAILURES
 
 ENV_PREFIX = "USERCORE_"
@@ -73,6 +77,14 @@ def _throttle_url(_: object, attribute: attrs.Attribute[str | None], value: str 
         )
 
 
+def _strength_score(_: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if not MIN_STRENGTH_SCORE <= value <= MAX_STRENGTH_SCORE:
+        raise SettingsError(
+            attribute.name,
+            f"must be a strength score from {MIN_STRENGTH_SCORE} to {MAX_STRENGTH_SCORE}",
+        )
+
+
 def _database_url(_: object, attribute: attrs.Attribute[str], value: str) -> None:
     if "://" not in value:
         raise SettingsError(
@@ -95,6 +107,8 @@ class Settings:
     )
     # Passwords and hashing.
     password_min_length: int = attrs.field(default=15, validator=_min_password_length)
+    #: zxcvbn's scale: 3 wants about 10^8 guesses, 4 about 10^10; 0 turns the estimate off.
+    password_min_score: int = attrs.field(default=3, validator=_strength_score)
     argon2_memory_kib: int = attrs.field(default=19_456, validator=_positive)
     argon2_time_cost: int = attrs.field(default=2, validator=_positive)
     argon2_parallelism: int = attrs.field(default=1, validator=_positive)

@@ -27,9 +27,10 @@ from tests.integration.sqlalchemy.support import (
     sql_repositories,
     sqlite_template,
 )
+from tests.unit.conftest import RULES
 from usercore.adapters.jwt import JwtAccessTokenSigner, JwtAccessTokenVerifier, KeyRing, SigningKey
 from usercore.domain.errors import InvalidCredentialsError, InvalidTokenError
-from usercore.domain.passwords import PasswordHash, PasswordPolicy
+from usercore.domain.passwords import PasswordHash
 from usercore.domain.roles import Role
 from usercore.domain.sessions import Session
 from usercore.domain.user import User
@@ -116,7 +117,7 @@ class Kit:
         self.users = UserService(
             users=repositories.users,
             hasher=FastTestHasher(),
-            policy=PasswordPolicy(),
+            policy=RULES,
             clock=self.clock,
             ids=ids,
             throttle=None,

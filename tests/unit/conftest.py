@@ -13,15 +13,18 @@ from usercore.adapters.memory import (
     InMemoryThrottleStore,
     InMemoryUserRepository,
 )
+from usercore.adapters.zxcvbn import ZxcvbnStrengthEstimator
 from usercore.domain.passwords import PasswordPolicy
 from usercore.domain.roles import Role
 from usercore.domain.throttle import ThrottlePolicy
 from usercore.domain.user import User
 from usercore.ports.throttle import ThrottleStore
-from usercore.services import AuthService, LoginThrottle, UserService
+from usercore.services import AuthService, LoginThrottle, PasswordRules, UserService
 from usercore.testing import FastTestHasher, ManualClock, SequentialIds
 
 PASSWORD = "correct horse battery staple"
+#: The production rules: the default policy, judged by zxcvbn.
+RULES = PasswordRules(policy=PasswordPolicy(), estimator=ZxcvbnStrengthEstimator())
 
 
 @attrs.define
@@ -34,7 +37,7 @@ class World:
     sessions: InMemorySessionRepository
     hasher: FastTestHasher
     clock: ManualClock
-    policy: PasswordPolicy
+    policy: PasswordRules
     throttle: LoginThrottle
 
     async def register(self, email: str, *, admin: bool = False, name: str = "") -> User:
@@ -44,7 +47,7 @@ class World:
 
 def make_world(
     hasher: FastTestHasher | None = None,
-    policy: PasswordPolicy | None = None,
+    policy: PasswordRules | None = None,
     throttle_policy: ThrottlePolicy | None = None,
     throttle_store: ThrottleStore | None = None,
 ) -> World:
@@ -52,7 +55,7 @@ def make_world(
     repository = InMemoryUserRepository(store)
     hasher = hasher or FastTestHasher()
     clock = ManualClock()
-    policy = policy or PasswordPolicy(blocklist={"passwordpassword123"})
+    policy = policy or RULES
     throttle = LoginThrottle(
         store=throttle_store or InMemoryThrottleStore(),
         policy=throttle_policy or ThrottlePolicy(),

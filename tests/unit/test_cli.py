@@ -128,6 +128,20 @@ def test_creates_users_with_the_password_from_stdin(
     assert err.count("\n") == 1
 
 
+@pytest.mark.parametrize("weak", ["passwordpassword", "bob@example.com1"])
+def test_refuses_a_weak_password_of_full_length_in_one_plain_line(
+    weak: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(weak + "\n"))
+    argv = ["users", "create", "--email", "bob@example.com", "--password-stdin"]
+    assert main([*argv, "--database-url", "memory://"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("usercore: ")
+    assert err.count("\n") == 1
+    assert "guess" in err or "email address" in err
+    assert weak not in err
+
+
 def test_stdin_password_loses_exactly_one_newline() -> None:
     assert (
         accounts.read_password(from_stdin=True, stdin=io.StringIO("pass word\n\n")) == "pass word\n"

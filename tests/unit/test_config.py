@@ -14,6 +14,7 @@ def test_defaults_run_out_of_the_box(tmp_path: Path) -> None:
     assert settings.host == "127.0.0.1"
     assert settings.database_url.startswith("sqlite+aiosqlite:///")
     assert settings.password_min_length == 15
+    assert settings.password_min_score == 3
 
 
 def test_flags_win_over_the_environment_which_wins_over_defaults() -> None:
@@ -28,6 +29,8 @@ def test_flags_win_over_the_environment_which_wins_over_defaults() -> None:
         ({"USERCORE_PORT": "eighty"}, "USERCORE_PORT"),
         ({"USERCORE_PORT": "70000"}, "USERCORE_PORT"),
         ({"USERCORE_PASSWORD_MIN_LENGTH": "6"}, "USERCORE_PASSWORD_MIN_LENGTH"),
+        ({"USERCORE_PASSWORD_MIN_SCORE": "5"}, "USERCORE_PASSWORD_MIN_SCORE"),
+        ({"USERCORE_PASSWORD_MIN_SCORE": "-1"}, "USERCORE_PASSWORD_MIN_SCORE"),
         ({"USERCORE_DATABASE_URL": "nonsense"}, "USERCORE_DATABASE_URL"),
         ({"USERCORE_LOG_FORMAT": "xml"}, "USERCORE_LOG_FORMAT"),
     ],

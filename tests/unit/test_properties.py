@@ -21,7 +21,7 @@ POLICY = PasswordPolicy()
 async def test_no_repr_str_or_error_message_shows_the_password_or_its_hash(
     email: str, password: str, wrong: str, name: str
 ) -> None:
-    world = make_world(policy=POLICY)
+    world = make_world()
     shown: list[str] = []
     try:
         user = await world.users.register(email=email, password=password, name=name)

@@ -10,6 +10,7 @@ import attrs
 import jwt
 import pytest
 
+from tests.unit.conftest import RULES
 from usercore.adapters.jwt import JwtAccessTokenSigner, JwtAccessTokenVerifier, KeyRing, SigningKey
 from usercore.adapters.memory import (
     InMemorySessionRepository,
@@ -17,7 +18,6 @@ from usercore.adapters.memory import (
     InMemoryUserRepository,
 )
 from usercore.domain.errors import InvalidCredentialsError, InvalidTokenError, ValidationError
-from usercore.domain.passwords import PasswordPolicy
 from usercore.domain.roles import Role
 from usercore.domain.sessions import Session
 from usercore.domain.user import User
@@ -83,7 +83,7 @@ def make_kit(
     users = UserService(
         users=user_repository,
         hasher=hasher,
-        policy=PasswordPolicy(),
+        policy=RULES,
         clock=clock,
         ids=ids,
         throttle=None,

@@ -10,7 +10,7 @@ from dependency_injector import containers, providers
 from usercore.adapters.argon2 import Argon2Parameters, Argon2PasswordHasher, default_concurrency
 from usercore.adapters.jwt import JwtAccessTokenSigner, JwtAccessTokenVerifier
 from usercore.adapters.system import SystemClock, Uuid7Factory
-from usercore.adapters.zxcvbn import common_passwords
+from usercore.adapters.zxcvbn import ZxcvbnStrengthEstimator
 from usercore.config import Settings
 from usercore.container.keys import open_signing_keys
 from usercore.container.storage import Storage, backend_for, open_storage
@@ -19,6 +19,7 @@ from usercore.domain.passwords import PasswordPolicy
 from usercore.domain.throttle import ThrottlePolicy
 from usercore.ports.throttle import ThrottleStore
 from usercore.services.auth import AuthService
+from usercore.services.passwords import PasswordRules
 from usercore.services.sessions import SessionService
 from usercore.services.throttle import LoginThrottle
 from usercore.services.tokens import TokenService
@@ -69,7 +70,12 @@ class Container(containers.DeclarativeContainer):
     password_policy = providers.Singleton(
         PasswordPolicy,
         min_length=config.password_min_length,
-        blocklist=providers.Callable(common_passwords),
+        min_score=config.password_min_score,
+    )
+    # zxcvbn itself is loaded at the first estimate, not here.
+    strength_estimator = providers.Singleton(ZxcvbnStrengthEstimator)
+    password_rules = providers.Singleton(
+        PasswordRules, policy=password_policy, estimator=strength_estimator
     )
 
     storage: providers.Resource[Storage] = providers.Resource(
@@ -115,7 +121,7 @@ class Container(containers.DeclarativeContainer):
         UserService,
         users=user_repository,
         hasher=hasher,
-        policy=password_policy,
+        policy=password_rules,
         clock=clock,
         ids=ids,
         throttle=login_throttle,

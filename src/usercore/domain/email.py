@@ -62,5 +62,10 @@ class Email:
         """The part before the last ``@``."""
         return self.value.rpartition("@")[0]
 
+    @property
+    def domain(self) -> str:
+        """The part after the last ``@``, IDNA-encoded."""
+        return self.value.rpartition("@")[2]
+
     def __str__(self) -> str:
         return self.value

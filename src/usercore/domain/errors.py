@@ -35,7 +35,8 @@ class WeakPasswordError(UserCoreError):
     """
 
     def __init__(self, reasons: Sequence[str]) -> None:
-        super().__init__("; ".join(reasons))
+        # Each reason is a whole sentence, so they read as one paragraph.
+        super().__init__(" ".join(reasons))
         self.reasons = tuple(reasons)
 
 

@@ -4,6 +4,7 @@ from usercore.ports.clock import Clock, IdFactory
 from usercore.ports.errors import SchemaOutOfDateError, StorageUnavailableError
 from usercore.ports.hashing import PasswordHasher
 from usercore.ports.sessions import SessionRepository
+from usercore.ports.strength import PasswordStrengthEstimator
 from usercore.ports.throttle import ThrottleStore
 from usercore.ports.users import UserRepository
 
@@ -11,6 +12,7 @@ __all__ = [
     "Clock",
     "IdFactory",
     "PasswordHasher",
+    "PasswordStrengthEstimator",
     "SchemaOutOfDateError",
     "SessionRepository",
     "StorageUnavailableError",

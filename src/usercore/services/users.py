@@ -9,7 +9,7 @@ from usercore.domain.errors import InvalidCredentialsError, UserNotFoundError
 from usercore.domain.ids import UserId
 from usercore.domain.listing import Page, UserQuery
 from usercore.domain.names import parse_name
-from usercore.domain.passwords import PasswordHash, PasswordPolicy
+from usercore.domain.passwords import PasswordHash
 from usercore.domain.roles import Role
 from usercore.domain.user import User
 from usercore.ports.clock import Clock, IdFactory
@@ -18,6 +18,7 @@ from usercore.ports.users import UserRepository
 from usercore.services import security
 from usercore.services._writes import apply_change
 from usercore.services.passwords import (
+    PasswordRules,
     check_new_password,
     check_password_length,
     verify_password,
@@ -57,7 +58,7 @@ class UserService:
         *,
         users: UserRepository,
         hasher: PasswordHasher,
-        policy: PasswordPolicy,
+        policy: PasswordRules,
         clock: Clock,
         ids: IdFactory,
         throttle: LoginThrottle | None,

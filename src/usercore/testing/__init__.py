@@ -13,10 +13,16 @@ from usercore.testing.contract import (
     ThrottleStoreContract,
     UserRepositoryContract,
 )
-from usercore.testing.doubles import FastTestHasher, ManualClock, SequentialIds
+from usercore.testing.doubles import (
+    FastTestHasher,
+    FixedStrengthEstimator,
+    ManualClock,
+    SequentialIds,
+)
 
 __all__ = [
     "FastTestHasher",
+    "FixedStrengthEstimator",
     "ManualClock",
     "RecordFactory",
     "Repositories",

@@ -1,17 +1,19 @@
-"""Deterministic stand-ins for the time, id and hashing ports, for tests only."""
+"""Deterministic stand-ins for the time, id, hashing and strength ports, for tests only."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import itertools
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from usercore.domain.ids import uuid7_from_parts
-from usercore.domain.passwords import PasswordHash
+from usercore.domain.passwords import PasswordHash, StrengthEstimate
 from usercore.domain.timestamps import utc_millis
 from usercore.ports.clock import Clock, IdFactory
 from usercore.ports.hashing import PasswordHasher
+from usercore.ports.strength import PasswordStrengthEstimator
 
 _FAST_PREFIX = "$fast$"
 
@@ -86,3 +88,24 @@ class SequentialIds(IdFactory):
     def new_id(self) -> str:  # noqa: D102 - documented by the port
         ms = int(self._clock.now().timestamp() * 1000) if self._clock else 1_767_225_600_000
         return str(uuid7_from_parts(ms, next(self._counter).to_bytes(10, "big")))
+
+
+class FixedStrengthEstimator(PasswordStrengthEstimator):
+    """Rates every password the same. NOT FOR PRODUCTION: it looks at nothing.
+
+    For tests of anything but password strength, where the length and
+    context-word rules are enough; ``score=0`` makes every password weak.
+
+    Attributes:
+        calls: How many estimates were asked for.
+    """
+
+    def __init__(self, score: int = 4) -> None:
+        self._estimate = StrengthEstimate(
+            score=score, warning="" if score >= 3 else "This test rates every password weak."
+        )
+        self.calls = 0
+
+    async def estimate(self, password: str, *, context: Sequence[str]) -> StrengthEstimate:  # noqa: D102 - documented by the port
+        self.calls += 1
+        return self._estimate

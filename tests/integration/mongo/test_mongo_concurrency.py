@@ -19,8 +19,15 @@ from usercore.domain.listing import UserQuery
 from usercore.domain.passwords import PasswordPolicy
 from usercore.domain.sessions import Session
 from usercore.domain.user import User
+from usercore.services.passwords import PasswordRules
 from usercore.services.users import UserService
-from usercore.testing import FastTestHasher, ManualClock, Repositories, SequentialIds
+from usercore.testing import (
+    FastTestHasher,
+    FixedStrengthEstimator,
+    ManualClock,
+    Repositories,
+    SequentialIds,
+)
 
 pytestmark = pytest.mark.mongo
 
@@ -45,7 +52,7 @@ def service(repositories: Repositories, clock: ManualClock) -> UserService:
     return UserService(
         users=repositories.users,
         hasher=FastTestHasher(),
-        policy=PasswordPolicy(),
+        policy=PasswordRules(policy=PasswordPolicy(), estimator=FixedStrengthEstimator()),
         clock=clock,
         ids=SequentialIds(clock),
         throttle=None,

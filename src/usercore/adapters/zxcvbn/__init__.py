@@ -1,5 +1,5 @@
-"""Common-password blocklist from the frequency lists the zxcvbn package ships."""
+"""Password strength estimates by zxcvbn (its Rust implementation, zxcvbn-rs-py)."""
 
-from usercore.adapters.zxcvbn.blocklist import common_passwords
+from usercore.adapters.zxcvbn.estimator import ZxcvbnStrengthEstimator
 
-__all__ = ["common_passwords"]
+__all__ = ["ZxcvbnStrengthEstimator"]
