@@ -1,31 +1,50 @@
-"""Settings: defaults that run out of the box, then ``USERCORE_*`` env vars, then flags."""
+"""Settings: defaults that run out of the box, then ``USERCORE_*`` env vars, then flags.
+
+Every value is read by the same strict converter whatever its source (see
+:mod:`usercore.settings_values`) and checked at load: an unusable one stops
+the program with one line naming the setting.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import attrs
 
-from usercore.domain.errors import UserCoreError
 from usercore.domain.passwords import (
     MAX_STRENGTH_SCORE,
     MIN_PASSWORD_LENGTH_FLOOR,
     MIN_STRENGTH_SCORE,
 )
 from usercore.domain.throttle import MAX_DELAY_CEILING_SECONDS, MAX_FREE_FAILURES
+from usercore.settings_values import (
+    ENV_PREFIX,
+    SettingsError,
+    choice,
+    closest,
+    optional_path,
+    optional_text,
+    optional_whole,
+    path,
+    positive_seconds,
+    read_setting,
+    setting,
+    switch,
+    text,
+    whole,
+)
 
-ENV_PREFIX = "USERCORE_"
+__all__ = ["ENV_PREFIX", "Settings", "SettingsError", "default_data_dir", "unknown_env_vars"]
 
-
-class SettingsError(UserCoreError):
-    """A setting has a value usercore can't use; the message names the setting."""
-
-    def __init__(self, name: str, message: str) -> None:
-        super().__init__(f"{ENV_PREFIX}{name.upper()}: {message}")
-        self.name = name
+#: argon2 needs at least 8 KiB of memory per lane.
+ARGON2_MIN_KIB_PER_LANE = 8
+_PORTS = (0, 65_535)
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+#: Env vars of usercore's own test suite, not settings: never warned about.
+_TEST_HARNESS_PREFIXES = (f"{ENV_PREFIX}TEST_", f"{ENV_PREFIX}REQUIRE_")
 
 
 def default_data_dir() -> Path:
@@ -38,50 +57,11 @@ def _embedded_database_url(settings: Settings) -> str:
     return f"sqlite+aiosqlite:///{settings.data_dir / 'usercore.sqlite3'}"
 
 
-def _optional_path(value: str | Path | None) -> Path | None:
-    return None if value is None or value == "" else Path(value)
-
-
-def _positive(_: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if value < 1:
-        raise SettingsError(attribute.name, "must be a whole number of at least 1")
-
-
-def _port(_: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if not 0 <= value <= 65_535:  # noqa: PLR2004 - the TCP port range
-        raise SettingsError(attribute.name, "must be a TCP port number, 0 to 65535")
-
-
-def _min_password_length(_: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if value < MIN_PASSWORD_LENGTH_FLOOR:
-        raise SettingsError(attribute.name, f"must be at least {MIN_PASSWORD_LENGTH_FLOOR}")
-
-
-def _between(low: int, high: int) -> Callable[[object, attrs.Attribute[int], int], None]:
-    def check(_: object, attribute: attrs.Attribute[int], value: int) -> None:
-        if not low <= value <= high:
-            raise SettingsError(attribute.name, f"must be a whole number from {low} to {high}")
-
-    return check
-
-
-def _optional_str(value: str | None) -> str | None:
-    return None if value is None or value == "" else value
-
-
 def _throttle_url(_: object, attribute: attrs.Attribute[str | None], value: str | None) -> None:
     if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
         raise SettingsError(
             attribute.name,
             "must be a Redis URL such as redis://host:6379/0, or empty to use the database",
-        )
-
-
-def _strength_score(_: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if not MIN_STRENGTH_SCORE <= value <= MAX_STRENGTH_SCORE:
-        raise SettingsError(
-            attribute.name,
-            f"must be a strength score from {MIN_STRENGTH_SCORE} to {MAX_STRENGTH_SCORE}",
         )
 
 
@@ -101,53 +81,63 @@ class Settings:
     Each is also the env var ``USERCORE_<NAME>`` (e.g. ``USERCORE_DATABASE_URL``).
     """
 
-    data_dir: Path = attrs.field(factory=default_data_dir, converter=Path)
-    database_url: str = attrs.field(
-        default=attrs.Factory(_embedded_database_url, takes_self=True), validator=_database_url
+    data_dir: Path = setting(attrs.Factory(default_data_dir), read=path())
+    database_url: str = setting(
+        attrs.Factory(_embedded_database_url, takes_self=True), read=text(), check=_database_url
     )
     # Passwords and hashing.
-    password_min_length: int = attrs.field(default=15, validator=_min_password_length)
+    password_min_length: int = setting(15, read=whole(MIN_PASSWORD_LENGTH_FLOOR, 1024))
     #: zxcvbn's scale: 3 wants about 10^8 guesses, 4 about 10^10; 0 turns the estimate off.
-    password_min_score: int = attrs.field(default=3, validator=_strength_score)
-    argon2_memory_kib: int = attrs.field(default=19_456, validator=_positive)
-    argon2_time_cost: int = attrs.field(default=2, validator=_positive)
-    argon2_parallelism: int = attrs.field(default=1, validator=_positive)
+    password_min_score: int = setting(3, read=whole(MIN_STRENGTH_SCORE, MAX_STRENGTH_SCORE))
+    argon2_memory_kib: int = setting(19_456, read=whole(1))
+    argon2_time_cost: int = setting(2, read=whole(1))
+    argon2_parallelism: int = setting(1, read=whole(1, 255))
     #: Hashes computed at once per process; 0: the CPUs divided among the workers.
-    hash_concurrency: int = attrs.field(default=0)
+    hash_concurrency: int = setting(0, read=whole(0, 1024))
     #: Hashes that may wait per process; beyond it, requests needing one get 503.
-    hash_queue_limit: int = attrs.field(default=128, validator=_positive)
+    hash_queue_limit: int = setting(128, read=whole(1))
     # Storage.
-    db_pool_size: int = attrs.field(default=10, validator=_positive)
-    db_timeout_seconds: float = 5.0
+    db_pool_size: int = setting(10, read=whole(1))
+    db_timeout_seconds: float = setting(5.0, read=positive_seconds())
     # Login throttling: free failures in a row, then a doubling delay up to this cap.
-    login_free_failures: int = attrs.field(default=5, validator=_between(0, MAX_FREE_FAILURES))
-    login_max_delay_seconds: int = attrs.field(
-        default=900, validator=_between(1, MAX_DELAY_CEILING_SECONDS)
-    )
+    login_free_failures: int = setting(5, read=whole(0, MAX_FREE_FAILURES))
+    login_max_delay_seconds: int = setting(900, read=whole(1, MAX_DELAY_CEILING_SECONDS))
     #: Where the throttle counts live: None for the database, or a ``redis://`` URL.
-    throttle_url: str | None = attrs.field(
-        default=None, converter=_optional_str, validator=_throttle_url
-    )
+    throttle_url: str | None = setting(None, read=optional_text(), check=_throttle_url)
     # Tokens.
-    signing_key_file: Path | None = attrs.field(default=None, converter=_optional_path)
-    issuer: str = "usercore"
-    audience: str = "usercore"
-    access_token_ttl_seconds: int = attrs.field(default=900, validator=_positive)
-    refresh_token_ttl_seconds: int = attrs.field(default=30 * 24 * 3600, validator=_positive)
+    signing_key_file: Path | None = setting(None, read=optional_path())
+    issuer: str = setting("usercore", read=text())
+    audience: str = setting("usercore", read=text())
+    access_token_ttl_seconds: int = setting(900, read=whole(1))
+    refresh_token_ttl_seconds: int = setting(30 * 24 * 3600, read=whole(1))
     #: A session ends this long after its login, however often it is refreshed.
-    session_max_age_seconds: int = attrs.field(default=90 * 24 * 3600, validator=_positive)
+    session_max_age_seconds: int = setting(90 * 24 * 3600, read=whole(1))
     #: Live sessions per user; a login beyond it ends the oldest.
-    max_sessions: int = attrs.field(default=100, validator=_positive)
+    max_sessions: int = setting(100, read=whole(1))
     # Server.
-    host: str = "127.0.0.1"
-    port: int = attrs.field(default=8000, validator=_port)
-    workers: int = attrs.field(default=1, validator=_positive)
-    tls_cert_file: Path | None = attrs.field(default=None, converter=_optional_path)
-    tls_key_file: Path | None = attrs.field(default=None, converter=_optional_path)
-    log_format: Literal["json", "console"] = attrs.field(
-        default="json", validator=attrs.validators.in_(("json", "console"))
-    )
-    log_level: str = "INFO"
+    host: str = setting("127.0.0.1", read=text())
+    port: int = setting(8000, read=whole(*_PORTS))
+    workers: int = setting(1, read=whole(1, 512))
+    tls_cert_file: Path | None = setting(None, read=optional_path())
+    tls_key_file: Path | None = setting(None, read=optional_path())
+    log_format: Literal["json", "console"] = setting("json", read=choice(("json", "console")))
+    log_level: str = setting("INFO", read=choice(_LOG_LEVELS, fold=str.upper))
+    #: ``/metrics`` on or off.
+    metrics: bool = setting(True, read=switch())
+    #: Serve ``/metrics`` on this port of its own instead of the API's listener.
+    metrics_port: int | None = setting(None, read=optional_whole(1, _PORTS[1]))
+    #: The OpenAPI document and Swagger UI (every page under ``/schema``) on or off.
+    openapi: bool = setting(True, read=switch())
+
+    def __attrs_post_init__(self) -> None:
+        floor = ARGON2_MIN_KIB_PER_LANE * self.argon2_parallelism
+        if self.argon2_memory_kib < floor:
+            raise SettingsError(
+                "argon2_memory_kib",
+                f"must be at least {floor} (8 KiB per lane of argon2_parallelism)",
+            )
+        if self.metrics_port is not None and self.metrics_port == self.port:
+            raise SettingsError("metrics_port", "must differ from the API's port")
 
     @classmethod
     def load(
@@ -161,44 +151,43 @@ class Settings:
         ``None`` values in ``overrides`` are ignored, so unset flags fall through.
 
         Raises:
-            SettingsError: A value is of the wrong type or out of range; the
-                message names the setting as its env var.
+            SettingsError: A value is of the wrong type or out of range, or an
+                override names no setting (the message suggests the closest);
+                the message names the setting as its env var.
         """
         environ = os.environ if environ is None else environ
+        names = [field.name for field in attrs.fields(cls)]
+        for name in overrides or {}:
+            if name not in names:
+                suggestion = closest(name, names)
+                hint = f"; did you mean {suggestion}?" if suggestion else ""
+                raise SettingsError(name, f"is not a setting{hint}", label=repr(name))
         values: dict[str, Any] = {}
         for field in attrs.fields(cls):
             raw = environ.get(ENV_PREFIX + field.name.upper())
             if raw is not None:
-                values[field.name] = _convert(field, raw)
-        values.update({k: v for k, v in (overrides or {}).items() if v is not None})
-        try:
-            return cls(**values)
-        except SettingsError:
-            raise
-        except (TypeError, ValueError) as exc:
-            raise SettingsError(_name_in(exc, values), str(exc)) from None
+                values[field.name] = read_setting(field, raw)
+            given = (overrides or {}).get(field.name)
+            if given is not None:
+                values[field.name] = read_setting(field, given)
+        return cls(**values)
 
 
-def _convert(field: attrs.Attribute[Any], raw: str) -> object:
-    kind = cast("type | str | None", field.type)
-    parsers: dict[object, Callable[[str], object]] = {
-        "int": int,
-        "float": float,
-        int: int,
-        float: float,
-    }
-    parser = parsers.get(kind)
-    if parser is None:
-        return raw
-    try:
-        return parser(raw)
-    except ValueError:
-        raise SettingsError(field.name, f"must be a number, not {raw!r}") from None
+def unknown_env_vars(environ: Mapping[str, str] | None = None) -> list[str]:
+    """One line for each ``USERCORE_*`` env var that is no setting, with the closest name.
 
-
-def _name_in(exc: Exception, values: Mapping[str, object]) -> str:
-    text = str(exc)
-    for name in values:
-        if name in text:
-            return name
-    return "settings"
+    A misspelt variable is otherwise silently ignored; the server and the
+    command line print these once at start.
+    """
+    environ = os.environ if environ is None else environ
+    known = [ENV_PREFIX + field.name.upper() for field in attrs.fields(Settings)]
+    lines = []
+    for name in sorted(environ):
+        if not name.startswith(ENV_PREFIX) or name in known:
+            continue
+        if name.startswith(_TEST_HARNESS_PREFIXES):
+            continue
+        suggestion = closest(name, known)
+        hint = f"; did you mean {suggestion}?" if suggestion else ""
+        lines.append(f"usercore: warning: {name} is not a setting and is ignored{hint}")
+    return lines

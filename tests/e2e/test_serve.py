@@ -6,6 +6,7 @@ import datetime
 import ipaddress
 from pathlib import Path
 
+import httpx
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -16,6 +17,7 @@ from tests.e2e.server import (
     E2E_BACKENDS,
     bearer,
     environment,
+    free_port,
     postgres_database,
     run_cli,
     running_server,
@@ -104,3 +106,24 @@ def _self_signed(directory: Path) -> tuple[Path, Path]:
         )
     )
     return cert_file, key_file
+
+
+def test_metrics_move_to_a_port_of_their_own_and_schema_pages_can_be_off(tmp_path: Path) -> None:
+    metrics_port = free_port()
+    settings = {"USERCORE_METRICS_PORT": str(metrics_port), "USERCORE_OPENAPI": "off"}
+    with running_server(tmp_path, "memory", extra_env=settings) as server:
+        server.register("scraped@example.com")
+        for path in ("/metrics", "/schema/openapi.json", "/schema/swagger", "/schema"):
+            assert server.client.get(path).status_code == 404, path
+        scraped = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).text
+        assert 'usercore_http_requests_total{method="POST",route="/users",status="201"} 1.0' in (
+            scraped
+        )
+        response = server.client.get("/health/live")
+        assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_metrics_can_be_off(tmp_path: Path) -> None:
+    with running_server(tmp_path, "memory", extra_env={"USERCORE_METRICS": "off"}) as server:
+        assert server.client.get("/metrics").status_code == 404
+        assert server.client.get("/schema/openapi.json").status_code == 200

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from usercore.config import Settings, SettingsError
+from usercore.config import Settings, SettingsError, unknown_env_vars
 from usercore.container import backend_for
 
 
@@ -46,3 +46,77 @@ def test_a_bad_setting_is_named_in_one_line(environ: dict[str, str], named: str)
 def test_an_unknown_database_scheme_is_a_settings_error() -> None:
     with pytest.raises(SettingsError, match="USERCORE_DATABASE_URL: unsupported scheme 'ftp'"):
         backend_for("ftp://example.com/db")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"db_timeout_seconds": -1}, "USERCORE_DB_TIMEOUT_SECONDS"),
+        ({"db_timeout_seconds": 0}, "USERCORE_DB_TIMEOUT_SECONDS"),
+        ({"db_timeout_seconds": float("nan")}, "USERCORE_DB_TIMEOUT_SECONDS"),
+        ({"issuer": ""}, "USERCORE_ISSUER"),
+        ({"audience": "  "}, "USERCORE_AUDIENCE"),
+        ({"argon2_memory_kib": 1}, "USERCORE_ARGON2_MEMORY_KIB"),
+        ({"argon2_memory_kib": 16, "argon2_parallelism": 4}, "USERCORE_ARGON2_MEMORY_KIB"),
+        ({"log_level": "LOUD"}, "USERCORE_LOG_LEVEL"),
+        ({"hash_concurrency": -3}, "USERCORE_HASH_CONCURRENCY"),
+        ({"port": True}, "USERCORE_PORT"),
+        ({"workers": 2.5}, "USERCORE_WORKERS"),
+        ({"metrics": "maybe"}, "USERCORE_METRICS"),
+        ({"metrics_port": 8000}, "USERCORE_METRICS_PORT"),
+        ({"data_dir": 42}, "USERCORE_DATA_DIR"),
+    ],
+)
+def test_every_setting_is_checked_whatever_its_source(
+    overrides: dict[str, object], named: str
+) -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.load(overrides, environ={})
+    message = str(caught.value)
+    assert message.startswith(named + ": ")
+    assert "\n" not in message
+    assert "Attribute(" not in message
+
+
+def test_text_from_the_environment_and_from_keywords_reads_the_same() -> None:
+    environ = {"USERCORE_PASSWORD_MIN_LENGTH": "12", "USERCORE_METRICS": "off"}
+    from_env = Settings.load(environ=environ)
+    from_keywords = Settings.load({"password_min_length": "12", "metrics": "off"}, environ={})
+    typed = Settings.load({"password_min_length": 12, "metrics": False}, environ={})
+    assert from_env == from_keywords == typed
+    assert (typed.password_min_length, typed.metrics) == (12, False)
+
+
+def test_enumerated_settings_list_their_choices_in_one_line() -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.load(environ={"USERCORE_LOG_FORMAT": "xml"})
+    assert str(caught.value) == "USERCORE_LOG_FORMAT: must be one of json, console, not 'xml'"
+
+
+def test_an_unknown_keyword_is_refused_with_the_closest_name() -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.load({"pasword_min_length": 12}, environ={})
+    assert str(caught.value) == (
+        "'pasword_min_length': is not a setting; did you mean password_min_length?"
+    )
+
+
+def test_misspelt_env_vars_are_named_with_the_closest_setting() -> None:
+    environ = {
+        "USERCORE_PASWORD_MIN_LENGTH": "12",
+        "USERCORE_PORT": "9000",
+        "USERCORE_REQUIRE_POSTGRES": "1",  # the test suite's own switches are no settings
+        "USERCORE_ZZZ": "1",
+        "HOME": "/root",
+    }
+    assert unknown_env_vars(environ) == [
+        "usercore: warning: USERCORE_PASWORD_MIN_LENGTH is not a setting and is ignored; "
+        "did you mean USERCORE_PASSWORD_MIN_LENGTH?",
+        "usercore: warning: USERCORE_ZZZ is not a setting and is ignored",
+    ]
+
+
+def test_constructing_settings_directly_takes_typed_values_only() -> None:
+    assert Settings(db_timeout_seconds=2).db_timeout_seconds == 2
+    with pytest.raises(SettingsError, match="USERCORE_PORT"):
+        Settings(port="8000")  # type: ignore[arg-type]

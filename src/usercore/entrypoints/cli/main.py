@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 import usercore
-from usercore.config import Settings, SettingsError
+from usercore.config import Settings, SettingsError, unknown_env_vars
 from usercore.container import migrate_storage
 from usercore.domain.errors import UserCoreError
 from usercore.entrypoints.cli.accounts import (
@@ -100,6 +100,8 @@ _SETTING_FLAGS = (
 def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     overrides = {name: getattr(args, name, None) for name in _SETTING_FLAGS}
     settings = Settings.load(overrides)
+    for warning in unknown_env_vars():
+        print(warning, file=sys.stderr)
     if args.command == "serve":
         return serve(settings, overrides)
     if args.command == "migrate":

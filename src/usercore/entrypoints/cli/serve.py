@@ -94,10 +94,13 @@ def serve(settings: Settings, overrides: Mapping[str, object]) -> int:
     asyncio.run(check_start(settings))
     export_settings(overrides)
     metrics_dir = None
-    if settings.workers > 1:
+    metrics_port = settings.metrics_port if settings.metrics else None
+    if settings.workers > 1 or metrics_port is not None:
         # Before anything imports prometheus_client, which reads this at import.
         metrics_dir = tempfile.mkdtemp(prefix="usercore-metrics-")
         os.environ[PROMETHEUS_MULTIPROC_DIR] = metrics_dir
+    if metrics_port is not None:
+        _serve_metrics(settings.host, metrics_port)
     # Imported only now: it loads prometheus_client, which the forked workers inherit.
     from usercore.entrypoints.http.logs import server_log_config
 
@@ -119,6 +122,24 @@ def serve(settings: Settings, overrides: Mapping[str, object]) -> int:
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
+
+
+def _serve_metrics(host: str, port: int) -> None:
+    """Serve every worker's metrics on ``port``, from this (the parent) process.
+
+    The workers write their counts into the multiprocess directory; a thread
+    of prometheus_client's own serves their sum, so the scrape is on a
+    listener of its own and never on the API's.
+    """
+    from prometheus_client import CollectorRegistry, start_http_server
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    try:
+        start_http_server(port, addr=host, registry=registry)
+    except OSError as exc:
+        raise SettingsError("metrics_port", f"can't listen on it: {exc.strerror}") from None
 
 
 def _granian_level(level: str) -> LogLevels:

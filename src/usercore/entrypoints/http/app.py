@@ -15,7 +15,10 @@ import usercore
 from usercore.container import Container
 from usercore.domain.errors import UserCoreError
 from usercore.domain.user import User
-from usercore.entrypoints.http.controllers.operations import OperationsController
+from usercore.entrypoints.http.controllers.operations import (
+    MetricsController,
+    OperationsController,
+)
 from usercore.entrypoints.http.controllers.sessions import SessionsController
 from usercore.entrypoints.http.controllers.tokens import KeysController, TokensController
 from usercore.entrypoints.http.controllers.users import UsersController
@@ -62,6 +65,17 @@ def create_app(container: Container) -> Litestar:
         finally:
             await services.stop()
 
+    config = container.config
+    # /metrics moves to a listener of its own when a metrics port is set (usercore serve).
+    serve_metrics = config.metrics() and config.metrics_port() is None
+    openapi = OpenAPIConfig(
+        title="usercore",
+        version=usercore.__version__,
+        description="User management: registration, login, tokens, profiles and roles.",
+        path="/schema",
+        render_plugins=[SwaggerRenderPlugin()],
+        components=COMPONENTS,
+    )
     app = Litestar(
         route_handlers=[
             UsersController,
@@ -69,6 +83,7 @@ def create_app(container: Container) -> Litestar:
             TokensController,
             KeysController,
             OperationsController,
+            *([MetricsController] if serve_metrics else []),
         ],
         dependencies={
             "services": Provide(provide_services, sync_to_thread=False),
@@ -81,14 +96,7 @@ def create_app(container: Container) -> Litestar:
         lifespan=[lifespan],
         request_max_body_size=MAX_BODY_BYTES,
         logging_config=None,
-        openapi_config=OpenAPIConfig(
-            title="usercore",
-            version=usercore.__version__,
-            description="User management: registration, login, tokens, profiles and roles.",
-            path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
-            components=COMPONENTS,
-        ),
+        openapi_config=openapi if config.openapi() else None,
     )
     # Outside the router, so unmatched routes get a request id, a log line and metrics too.
     app.asgi_handler = RequestObserver(app.asgi_handler, services.metrics)

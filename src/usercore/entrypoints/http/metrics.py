@@ -58,11 +58,12 @@ class HttpMetrics:
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one answered request."""
-        key = (method, route, status)
+        # Any text can be a method: only the standard ones get a label of their
+        # own, and the cache is keyed by the label, so made-up methods can't grow it.
+        label = method if method in _METHODS else "other"
+        key = (label, route, status)
         children = self._children.get(key)
         if children is None:
-            # Any text can be a method: only the standard ones get a label of their own.
-            label = method if method in _METHODS else "other"
             children = self._children[key] = (
                 self.requests.labels(label, route, str(status)),
                 self.duration.labels(label, route, str(status)),

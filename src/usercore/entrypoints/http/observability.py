@@ -64,7 +64,7 @@ class RequestObserver:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", ()), header]
+                message["headers"] = [*message.get("headers", ()), header, _NOSNIFF]
             await send(message)
 
         try:
@@ -83,6 +83,10 @@ class RequestObserver:
                 },
             )
             current_request_id.reset(token)
+
+
+#: On every response (API.md): browsers must not guess a type from the content.
+_NOSNIFF = (b"x-content-type-options", b"nosniff")
 
 
 def _request_id(scope: Scope) -> str:

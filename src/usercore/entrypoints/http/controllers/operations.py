@@ -1,4 +1,4 @@
-"""Operations routes: liveness, readiness and Prometheus metrics."""
+"""Operations routes: liveness, readiness and Prometheus metrics (each left out of OpenAPI)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ _OK = Health(status="ok")
 
 
 class OperationsController(Controller):
-    """Probes for orchestrators and the metrics scrape, left out of the OpenAPI document."""
+    """Probes for orchestrators."""
 
     path = "/"
     include_in_schema = False
@@ -30,6 +30,13 @@ class OperationsController(Controller):
         repository = await services.repository()
         await repository.ping()
         return _OK
+
+
+class MetricsController(Controller):
+    """The Prometheus scrape on the API's listener (``USERCORE_METRICS``, no metrics port)."""
+
+    path = "/"
+    include_in_schema = False
 
     @get("/metrics")
     async def metrics(self, services: NamedDependency[AppServices]) -> Response[bytes]:
