@@ -20,6 +20,9 @@ from usercore.ports.tokens import SigningKeyError
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
+SQLITE = "sqlite+aiosqlite:///usercore.sqlite3"
+
+
 def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
@@ -146,12 +149,12 @@ def test_refuses_a_key_whose_public_half_does_not_match(tmp_path: Path) -> None:
 
 def test_a_configured_key_file_must_exist(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="USERCORE_SIGNING_KEY_FILE"):
-        open_signing_keys(tmp_path / "missing.json", tmp_path)
+        open_signing_keys(tmp_path / "missing.json", tmp_path, database_url=SQLITE)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_without_a_configured_file_the_keys_live_in_the_data_directory(tmp_path: Path) -> None:
-    ring = open_signing_keys(None, tmp_path / "data")
+    ring = open_signing_keys(None, tmp_path / "data", database_url=SQLITE)
 
     path = tmp_path / "data" / "signing-keys.json"
     assert read_key_file(path).signing_key.kid == ring.signing_key.kid
@@ -161,15 +164,24 @@ def test_without_a_configured_file_the_keys_live_in_the_data_directory(tmp_path:
     assert signing_key_path(settings) == path
 
 
+def test_memory_storage_keeps_its_key_in_memory_unless_a_file_is_configured(
+    tmp_path: Path,
+) -> None:
+    # Nothing of a memory:// core may land in a data directory shared by every project.
+    ring = open_signing_keys(None, tmp_path / "data", database_url="memory://")
+    assert ring.signing_key.kid
+    assert not (tmp_path / "data").exists()
+
+
 def test_rotate_signing_keys_returns_the_new_kid_that_signs_after_a_restart(
     tmp_path: Path,
 ) -> None:
     settings = Settings.load({"data_dir": tmp_path, "database_url": "memory://"}, environ={})
-    before = open_signing_keys(None, tmp_path).signing_key.kid
+    before = open_signing_keys(None, tmp_path, database_url=SQLITE).signing_key.kid
 
     kid = rotate_signing_keys(settings)
 
-    after = open_signing_keys(None, tmp_path)
+    after = open_signing_keys(None, tmp_path, database_url=SQLITE)
     assert after.signing_key.kid == kid != before
     assert after.public_key(before) is not None
 
@@ -182,7 +194,7 @@ def test_rotate_signing_keys_creates_a_configured_file(tmp_path: Path) -> None:
 
     kid = rotate_signing_keys(settings)
 
-    assert open_signing_keys(path, tmp_path).signing_key.kid == kid
+    assert open_signing_keys(path, tmp_path, database_url=SQLITE).signing_key.kid == kid
     assert _mode(path) == 0o600
 
 
@@ -201,7 +213,8 @@ def test_rotate_signing_keys_names_the_setting_when_the_file_is_unsafe(tmp_path:
 async def test_the_container_serves_tokens_signed_by_the_data_directory_key(
     tmp_path: Path,
 ) -> None:
-    settings = Settings.load({"data_dir": tmp_path, "database_url": "memory://"}, environ={})
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'usercore.sqlite3'}"
+    settings = Settings.load({"data_dir": tmp_path, "database_url": database_url}, environ={})
     container = build_container(settings)
     try:
         tokens = await resolve(container.token_service())

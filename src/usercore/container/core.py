@@ -13,7 +13,12 @@ from usercore.adapters.system import SystemClock, Uuid7Factory
 from usercore.adapters.zxcvbn import ZxcvbnStrengthEstimator
 from usercore.config import Settings
 from usercore.container.keys import open_signing_keys
-from usercore.container.storage import Storage, backend_for, open_storage
+from usercore.container.storage import (
+    Storage,
+    backend_for,
+    check_sqlite_directory,
+    open_storage,
+)
 from usercore.container.throttle import open_throttle_secret, open_throttle_store
 from usercore.domain.passwords import PasswordPolicy
 from usercore.domain.throttle import ThrottlePolicy
@@ -134,7 +139,10 @@ class Container(containers.DeclarativeContainer):
     # needed: a library user who never issues tokens gets no key file. The
     # server resolves token_service at start-up, so a bad key file stops it there.
     signing_keys = providers.Singleton(
-        open_signing_keys, signing_key_file=config.signing_key_file, data_dir=config.data_dir
+        open_signing_keys,
+        signing_key_file=config.signing_key_file,
+        data_dir=config.data_dir,
+        database_url=config.database_url,
     )
     access_token_signer = providers.Singleton(
         JwtAccessTokenSigner, keys=signing_keys, issuer=config.issuer, audience=config.audience
@@ -169,7 +177,9 @@ def build_container(settings: Settings | None = None) -> Container:
         SettingsError: A setting is unusable; the message names it.
     """
     settings = settings if settings is not None else Settings.load()
-    backend_for(settings.database_url)  # fail on an unknown scheme now, not at first use
+    # Fail on an unknown scheme or a missing SQLite directory now, not at first use.
+    backend_for(settings.database_url)
+    check_sqlite_directory(settings.database_url, settings.data_dir)
     container = Container()
     container.config.from_dict(attrs.asdict(settings, recurse=False))
     return container

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -161,6 +162,24 @@ def _sql_database(options: StorageOptions) -> SqlAlchemyDatabase:
         ) from None
 
 
+def check_sqlite_directory(database_url: str, data_dir: Path | None) -> None:
+    """Refuse an SQLite file whose directory is missing, unless it is the data directory.
+
+    The data directory is made (mode 0700) on first use; any other missing
+    directory is a typo the operator wants to hear about, not to create.
+
+    Raises:
+        SettingsError: The directory is missing; names ``database_url``.
+    """
+    url = urlsplit(database_url)
+    if not url.scheme.startswith("sqlite") or url.path in ("", "/", "/:memory:"):
+        return
+    directory = Path(url.path[1:]).parent
+    if directory.exists() or directory == data_dir:
+        return
+    raise SettingsError("database_url", f"the directory {directory} does not exist")
+
+
 @asynccontextmanager
 async def _sql_storage(options: StorageOptions) -> AsyncIterator[Storage]:
     from usercore.adapters.sqlalchemy import (
@@ -214,10 +233,13 @@ async def open_storage(
         yield storage
 
 
-async def migrate_storage(database_url: str, pool_size: int, timeout_seconds: float) -> None:
+async def migrate_storage(
+    database_url: str, pool_size: int, timeout_seconds: float, data_dir: Path | None = None
+) -> None:
     """Bring the schema (tables, indexes) of the backend at ``database_url`` up to date.
 
     Idempotent: running it on an up-to-date schema changes nothing.
     """
+    check_sqlite_directory(database_url, data_dir)
     options = StorageOptions(database_url, pool_size, timeout_seconds)
     await _MIGRATORS[backend_for(database_url)](options)

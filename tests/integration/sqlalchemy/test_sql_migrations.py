@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,6 +26,7 @@ from tests.integration.sqlalchemy.support import (
 from usercore.adapters.sqlalchemy import ConnectSettings, schema
 from usercore.adapters.sqlalchemy.engine import create_engine
 from usercore.adapters.sqlalchemy.tables import VERSION_TABLE, include_object_for, metadata
+from usercore.config import SettingsError
 from usercore.container import migrate_storage
 from usercore.domain.ids import UserId
 from usercore.ports.errors import SchemaOutOfDateError
@@ -152,10 +154,35 @@ async def test_a_server_database_behind_the_code_refuses_use_and_names_migrate(
         await drop_postgres_database(url)
 
 
-async def test_migrate_creates_the_directory_of_a_sqlite_file(tmp_path: Path) -> None:
+async def test_a_missing_directory_of_an_explicit_sqlite_path_is_a_settings_error(
+    tmp_path: Path,
+) -> None:
+    # A typo in the path must not silently create a second, empty database.
     url = sqlite_url(tmp_path / "fresh" / "dir" / "usercore.sqlite3")
-    await migrate_storage(url, pool_size=1, timeout_seconds=10)
-    assert await _on(url, _differences) == []
+    with pytest.raises(SettingsError, match=r"USERCORE_DATABASE_URL: the directory .* not exist"):
+        await migrate_storage(url, pool_size=1, timeout_seconds=10)
+    assert not (tmp_path / "fresh").exists()
+
+
+async def test_the_data_directory_and_the_sqlite_files_are_private(tmp_path: Path) -> None:
+    # Password hashes must not be readable by other local users, whatever the umask.
+    data_dir = tmp_path / "data"
+    url = sqlite_url(data_dir / "usercore.sqlite3")
+    previous = os.umask(0o022)
+    try:
+        await migrate_storage(url, pool_size=1, timeout_seconds=10, data_dir=data_dir)
+        database = open_database(url)
+        try:
+            await repositories_on(database).users.add(RecordFactory().user())
+        finally:
+            await database.dispose()
+    finally:
+        os.umask(previous)
+    assert oct(data_dir.stat().st_mode & 0o777) == "0o700"
+    files = sorted(data_dir.iterdir())
+    assert [f.name for f in files][:1] == ["usercore.sqlite3"]
+    for file in files:
+        assert oct(file.stat().st_mode & 0o777) == "0o600", file.name
 
 
 async def test_the_first_ping_migrates_the_embedded_database(tmp_path: Path) -> None:

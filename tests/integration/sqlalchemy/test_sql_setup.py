@@ -86,6 +86,10 @@ def test_sql_schemes_pick_this_adapter(url: str) -> None:
 
 async def test_the_library_front_door_works_on_a_plain_sqlite_url(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'data' / 'usercore.sqlite3'}"
+    with pytest.raises(SettingsError, match="USERCORE_DATABASE_URL: the directory"):
+        async with connect(url, argon2_memory_kib=64, argon2_time_cost=1):
+            pass
+    (tmp_path / "data").mkdir()
     async with connect(url, argon2_memory_kib=64, argon2_time_cost=1) as core:
         user = await core.users.register(
             email="Ada@Example.COM", password="a long and unusual passphrase"

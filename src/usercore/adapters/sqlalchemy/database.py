@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -141,6 +142,10 @@ class SqlAlchemyDatabase:
         await migrate(self.settings)
 
 
+_PRIVATE_DIRECTORY = 0o700
+_PRIVATE_FILE = 0o600
+
+
 async def migrate(settings: ConnectSettings) -> None:
     """Bring the schema of the database at ``settings.url`` up to date, in one transaction.
 
@@ -159,7 +164,16 @@ async def migrate(settings: ConnectSettings) -> None:
 
 
 def _make_directory(settings: ConnectSettings) -> None:
-    """Create the directory of an SQLite file, as the embedded default needs on first start."""
+    """Create an SQLite file readable by its owner only (and its directory), if missing.
+
+    SQLite would create it with the process's umask (often 0644: password
+    hashes readable by every local user); its WAL and shared-memory files
+    take the database file's mode, so they are private too.
+    """
     database = settings.url.database
-    if settings.dialect == "sqlite" and not settings.in_memory and database:
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    if settings.dialect != "sqlite" or settings.in_memory or not database:
+        return
+    path = Path(database)
+    path.parent.mkdir(mode=_PRIVATE_DIRECTORY, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, _PRIVATE_FILE))

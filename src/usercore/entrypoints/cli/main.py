@@ -107,7 +107,10 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.command == "migrate":
         asyncio.run(
             migrate_storage(
-                settings.database_url, settings.db_pool_size, settings.db_timeout_seconds
+                settings.database_url,
+                settings.db_pool_size,
+                settings.db_timeout_seconds,
+                data_dir=settings.data_dir,
             )
         )
         print("usercore: the storage schema is up to date")
