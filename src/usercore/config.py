@@ -102,6 +102,18 @@ class Settings:
     hash_concurrency: int = attrs.field(default=0)
     #: Hashes that may wait per process; beyond it, requests needing one get 503.
     hash_queue_limit: int = attrs.field(default=128, validator=_positive)
+    # The most one stored hash may cost (imported hashes are refused above it,
+    # and never computed): bcrypt cost, PBKDF2 iterations, argon2 m/t/p, scrypt 128·N·r·p.
+    hash_max_bcrypt_rounds: int = attrs.field(default=14, validator=_between(4, 31))
+    hash_max_pbkdf2_iterations: int = attrs.field(default=2_000_000, validator=_positive)
+    hash_max_argon2_memory_kib: int = attrs.field(default=262_144, validator=_positive)
+    hash_max_argon2_time_cost: int = attrs.field(default=16, validator=_positive)
+    hash_max_argon2_parallelism: int = attrs.field(default=16, validator=_positive)
+    hash_max_scrypt_memory_kib: int = attrs.field(default=262_144, validator=_positive)
+    #: Flask-Security's SECURITY_PASSWORD_SALT, to verify hashes imported from it.
+    flask_security_password_salt: str | None = attrs.field(
+        default=None, converter=_optional_str, repr=False
+    )
     # Storage.
     db_pool_size: int = attrs.field(default=10, validator=_positive)
     db_timeout_seconds: float = 5.0

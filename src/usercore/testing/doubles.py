@@ -11,7 +11,7 @@ from usercore.domain.ids import uuid7_from_parts
 from usercore.domain.passwords import PasswordHash
 from usercore.domain.timestamps import utc_millis
 from usercore.ports.clock import Clock, IdFactory
-from usercore.ports.hashing import PasswordHasher
+from usercore.ports.hashing import PasswordHasher, UnsupportedHashError
 
 _FAST_PREFIX = "$fast$"
 
@@ -50,6 +50,11 @@ class FastTestHasher(PasswordHasher):
 
     def needs_rehash(self, password_hash: PasswordHash) -> bool:  # noqa: D102
         return not password_hash.value.startswith(f"{_FAST_PREFIX}c={self.cost}$")
+
+    def check_hash(self, password_hash: PasswordHash) -> None:  # noqa: D102
+        parts = password_hash.value.split("$")
+        if len(parts) != 5 or not password_hash.value.startswith(_FAST_PREFIX):
+            raise UnsupportedHashError("not a $fast$ test hash")
 
 
 def _digest(salt: str, password: str) -> str:
