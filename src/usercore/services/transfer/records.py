@@ -22,6 +22,9 @@ from usercore.ports.hashing import UnsupportedHashError
 #: until a reset): no hasher verifies it. Written as ``null`` in the export.
 NO_PASSWORD = PasswordHash("!")
 
+#: The JSON Schema of a record, shipped in the package (``importlib.resources``).
+SCHEMA_RESOURCE = ("usercore.services.transfer", "user-export.schema.json")
+
 #: Every field of a record, in the order lines are written.
 FIELDS = (
     "id",
