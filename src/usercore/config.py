@@ -96,6 +96,16 @@ class Settings:
     hash_concurrency: int = setting(0, read=whole(0, 1024))
     #: Hashes that may wait per process; beyond it, requests needing one get 503.
     hash_queue_limit: int = setting(128, read=whole(1))
+    # The most one stored hash may cost (imported hashes are refused above it,
+    # and never computed): bcrypt cost, PBKDF2 iterations, argon2 m/t/p, scrypt 128·N·r·p.
+    hash_max_bcrypt_rounds: int = setting(14, read=whole(4, 31))
+    hash_max_pbkdf2_iterations: int = setting(2_000_000, read=whole(1))
+    hash_max_argon2_memory_kib: int = setting(262_144, read=whole(1))
+    hash_max_argon2_time_cost: int = setting(16, read=whole(1))
+    hash_max_argon2_parallelism: int = setting(16, read=whole(1))
+    hash_max_scrypt_memory_kib: int = setting(262_144, read=whole(1))
+    #: Flask-Security's SECURITY_PASSWORD_SALT, to verify hashes imported from it.
+    flask_security_password_salt: str | None = setting(None, read=optional_text(), repr=False)
     # Storage.
     db_pool_size: int = setting(10, read=whole(1))
     db_timeout_seconds: float = setting(5.0, read=positive_seconds())

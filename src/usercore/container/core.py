@@ -8,6 +8,7 @@ import attrs
 from dependency_injector import containers, providers
 
 from usercore.adapters.argon2 import Argon2Parameters, Argon2PasswordHasher, default_concurrency
+from usercore.adapters.foreign_hashes import ForeignHashVerifier, HashLimits
 from usercore.adapters.jwt import JwtAccessTokenSigner, JwtAccessTokenVerifier
 from usercore.adapters.system import SystemClock, Uuid7Factory
 from usercore.adapters.zxcvbn import ZxcvbnStrengthEstimator
@@ -39,11 +40,24 @@ def _argon2_hasher(
     concurrency: int,
     workers: int,
     queue_limit: int,
+    limits: HashLimits,
+    flask_security_salt: str | None,
 ) -> Iterator[Argon2PasswordHasher]:
+    # argon2id made here, hashes imported from other systems verified on the same threads.
+    foreign = ForeignHashVerifier(
+        limits,
+        flask_security_key=None if flask_security_salt is None else flask_security_salt.encode(),
+    )
     hasher = Argon2PasswordHasher(
         Argon2Parameters(memory_cost_kib=memory_kib, time_cost=time_cost, parallelism=parallelism),
         concurrency=concurrency or default_concurrency(workers),
         queue_limit=queue_limit,
+        max_cost=Argon2Parameters(
+            memory_cost_kib=limits.argon2_memory_kib,
+            time_cost=limits.argon2_time_cost,
+            parallelism=limits.argon2_parallelism,
+        ),
+        foreign=foreign,
     )
     try:
         yield hasher
@@ -71,6 +85,16 @@ class Container(containers.DeclarativeContainer):
         concurrency=config.hash_concurrency,
         workers=config.workers,
         queue_limit=config.hash_queue_limit,
+        limits=providers.Factory(
+            HashLimits,
+            bcrypt_rounds=config.hash_max_bcrypt_rounds,
+            pbkdf2_iterations=config.hash_max_pbkdf2_iterations,
+            argon2_memory_kib=config.hash_max_argon2_memory_kib,
+            argon2_time_cost=config.hash_max_argon2_time_cost,
+            argon2_parallelism=config.hash_max_argon2_parallelism,
+            scrypt_memory_kib=config.hash_max_scrypt_memory_kib,
+        ),
+        flask_security_salt=config.flask_security_password_salt,
     )
     password_policy = providers.Singleton(
         PasswordPolicy,

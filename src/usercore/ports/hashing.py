@@ -23,6 +23,19 @@ class HasherBusyError(UserCoreError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class UnsupportedHashError(UserCoreError):
+    """A stored password hash this hasher can't verify: unknown, malformed or too costly.
+
+    Attributes:
+        reason: What is wrong with it, in words an operator can act on (never
+            the hash itself).
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class PasswordHasher(Protocol):
     """Hashes and verifies passwords.
 
@@ -42,4 +55,17 @@ class PasswordHasher(Protocol):
 
     def needs_rehash(self, password_hash: PasswordHash) -> bool:
         """Whether the hash was made with other parameters than the configured ones."""
+        ...
+
+    def check_hash(self, password_hash: PasswordHash) -> None:
+        """Return when :meth:`verify` can check passwords against ``password_hash``.
+
+        For hashes brought from elsewhere (an import): parsing only, nothing
+        is computed. A hash that passes verifies within the configured cost
+        limits, so a login against it never hangs.
+
+        Raises:
+            UnsupportedHashError: Its format is unknown or malformed, or its
+                cost parameters are above the configured limits.
+        """
         ...

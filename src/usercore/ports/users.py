@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from usercore.domain.email import Email
@@ -27,8 +28,22 @@ class UserRepository(Protocol):
         """
         ...
 
+    async def add_many(self, users: Sequence[User]) -> set[UserId]:
+        """Store each of ``users`` whose id and email are free; the ids of those stored.
+
+        For bulk imports: one round trip for the batch. Each user is stored
+        whole or not at all. A user whose id or (normalised) email is already
+        stored, or belongs to an earlier user of the same call, is left out:
+        not an error, and nothing else changes.
+        """
+        ...
+
     async def get(self, user_id: UserId) -> User | None:
         """The user with this id, or None when there is none."""
+        ...
+
+    async def get_many(self, user_ids: Sequence[UserId]) -> list[User]:
+        """The stored users among ``user_ids``, in any order; absent ids are left out."""
         ...
 
     async def get_by_email(self, email: Email) -> User | None:

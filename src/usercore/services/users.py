@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
+from typing import Any
+
 import attrs
 
 from usercore.domain.email import Email
@@ -26,6 +29,14 @@ from usercore.services.passwords import (
 from usercore.services.policy import require_admin, require_self_or_admin
 from usercore.services.security import SecurityEvent
 from usercore.services.throttle import LoginThrottle, claim_attempt
+from usercore.services.transfer import (
+    DEFAULT_BATCH_SIZE,
+    Importer,
+    ImportOutcome,
+    OnConflict,
+    SourceRecord,
+    export_records,
+)
 
 
 @attrs.frozen
@@ -115,6 +126,43 @@ class UserService:
             user = user.with_admin_changes(now=user.created_at, is_verified=True)
         await self._users.add(user)
         return user
+
+    def export_users(self) -> AsyncIterator[dict[str, Any]]:
+        """Every stored user as a record of the export format, in id order, page by page.
+
+        Records are JSON-ready dicts (the fields of ``usercore users export``,
+        the password hash included): an operator's action, never reachable
+        over HTTP. Memory stays flat however many users there are.
+        """
+        return export_records(self._users)
+
+    def import_users(
+        self,
+        records: Iterable[SourceRecord | Mapping[str, Any]] | AsyncIterable[Any],
+        *,
+        on_conflict: OnConflict | str = OnConflict.SKIP,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> AsyncIterator[ImportOutcome]:
+        """Import records of the export format (or from ``read_records``); one outcome each.
+
+        Each record is validated whole (email, name, roles, timestamps, the
+        password hash's format and cost) before anything is written; users
+        are written ``batch_size`` at a time. A record already stored exactly
+        so is ``unchanged``, so running an import again after an interruption
+        finishes it without duplicates. A record whose id or email is stored
+        with other values is skipped, replaces the stored user, or stops the
+        import (``on_conflict``); two records of one import with one
+        normalised email are never merged: the later one is refused.
+        """
+        importer = Importer(
+            users=self._users,
+            hasher=self._hasher,
+            clock=self._clock,
+            ids=self._ids,
+            on_conflict=OnConflict(on_conflict),
+            batch_size=batch_size,
+        )
+        return importer.run(records)
 
     async def find(self, user_id: UserId) -> User | None:
         """The stored user with this id, for an entrypoint to load its actor.

@@ -12,7 +12,7 @@ from usercore.domain.ids import uuid7_from_parts
 from usercore.domain.passwords import PasswordHash, StrengthEstimate
 from usercore.domain.timestamps import utc_millis
 from usercore.ports.clock import Clock, IdFactory
-from usercore.ports.hashing import PasswordHasher
+from usercore.ports.hashing import PasswordHasher, UnsupportedHashError
 from usercore.ports.strength import PasswordStrengthEstimator
 
 _FAST_PREFIX = "$fast$"
@@ -52,6 +52,11 @@ class FastTestHasher(PasswordHasher):
 
     def needs_rehash(self, password_hash: PasswordHash) -> bool:  # noqa: D102
         return not password_hash.value.startswith(f"{_FAST_PREFIX}c={self.cost}$")
+
+    def check_hash(self, password_hash: PasswordHash) -> None:  # noqa: D102
+        parts = password_hash.value.split("$")
+        if len(parts) != 5 or not password_hash.value.startswith(_FAST_PREFIX):
+            raise UnsupportedHashError("not a $fast$ test hash")
 
 
 def _digest(salt: str, password: str) -> str:

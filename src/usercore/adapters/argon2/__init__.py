@@ -3,7 +3,8 @@
 from usercore.adapters.argon2.hasher import (
     Argon2Parameters,
     Argon2PasswordHasher,
+    ForeignHashes,
     default_concurrency,
 )
 
-__all__ = ["Argon2Parameters", "Argon2PasswordHasher", "default_concurrency"]
+__all__ = ["Argon2Parameters", "Argon2PasswordHasher", "ForeignHashes", "default_concurrency"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+from collections.abc import Sequence
 
 from usercore.adapters.memory.store import InMemoryStore
 from usercore.domain.email import Email
@@ -35,8 +36,25 @@ class InMemoryUserRepository(UserRepository):
             store.ids_by_email[user.email.value] = user.id
             store.insert_user_id(user.id)
 
+    async def add_many(self, users: Sequence[User]) -> set[UserId]:  # noqa: D102
+        store = self._store
+        stored: set[UserId] = set()
+        with store.lock:
+            for user in users:
+                if user.id in store.users or user.email.value in store.ids_by_email:
+                    continue
+                store.users[user.id] = user
+                store.ids_by_email[user.email.value] = user.id
+                store.insert_user_id(user.id)
+                stored.add(user.id)
+        return stored
+
     async def get(self, user_id: UserId) -> User | None:  # noqa: D102
         return self._store.users.get(user_id)
+
+    async def get_many(self, user_ids: Sequence[UserId]) -> list[User]:  # noqa: D102
+        users = self._store.users
+        return [users[user_id] for user_id in user_ids if user_id in users]
 
     async def get_by_email(self, email: Email) -> User | None:  # noqa: D102
         store = self._store

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pymongo import ASCENDING
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from usercore.adapters.mongo.documents import (
     prefix_range,
@@ -21,6 +22,9 @@ from usercore.domain.ids import UserId
 from usercore.domain.listing import Page, UserQuery, user_page
 from usercore.domain.user import User
 from usercore.ports.users import UserRepository
+
+#: The server's code for a unique index violation.
+_DUPLICATE_KEY = 11000
 
 
 class MongoUserRepository(UserRepository):
@@ -52,6 +56,34 @@ class MongoUserRepository(UserRepository):
                 if is_email_violation(exc):
                     raise EmailTakenError(user.email.value) from exc
                 raise ValueError(f"user {user.id} is already stored") from exc
+
+    async def add_many(self, users: Sequence[User]) -> set[UserId]:  # noqa: D102
+        if not users:
+            return set()
+        documents = [user_to_document(user) for user in users]
+        with self._store.operation():
+            await self._store.ready()
+            try:
+                # Unordered: every document is tried; each insert is atomic on its own.
+                await self._store.users.insert_many(documents, ordered=False)
+            except BulkWriteError as exc:
+                errors = exc.details.get("writeErrors", [])
+                if exc.details.get("writeConcernErrors") or any(
+                    error.get("code") != _DUPLICATE_KEY for error in errors
+                ):
+                    raise
+                left_out = {error["index"] for error in errors}
+                return {user.id for i, user in enumerate(users) if i not in left_out}
+        return {user.id for user in users}
+
+    async def get_many(self, user_ids: Sequence[UserId]) -> list[User]:  # noqa: D102
+        if not user_ids:
+            return []
+        keys = [user_key(user_id) for user_id in user_ids]
+        with self._store.operation():
+            await self._store.ready()
+            documents = await self._store.users.find({"_id": {"$in": keys}}).to_list(None)
+        return [user_from_document(document) for document in documents]
 
     async def get(self, user_id: UserId) -> User | None:  # noqa: D102
         with self._store.operation():

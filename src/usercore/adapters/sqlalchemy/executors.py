@@ -80,6 +80,9 @@ class Executor(Protocol):
     async def write_one(self, statement: Statement, params: Mapping[str, Any]) -> Row | None:
         """Run a write with ``RETURNING``; the first row it returns, or None."""
 
+    async def write_all(self, statement: Statement, params: Mapping[str, Any]) -> Sequence[Row]:
+        """Run a write with ``RETURNING``; every row it returns."""
+
     async def ping(self) -> None:
         """Return when the database answers (and its schema is usable)."""
 
@@ -123,6 +126,15 @@ class ConnectionExecutor:
         async with self._connect(write=True) as conn:
             try:
                 return (await conn.execute(statement.clause, params)).first()
+            except sa_exc.IntegrityError as exc:
+                raise ConstraintViolationError(*integrity_kind(exc)) from exc
+
+    async def write_all(  # noqa: D102
+        self, statement: Statement, params: Mapping[str, Any]
+    ) -> Sequence[Row]:
+        async with self._connect(write=True) as conn:
+            try:
+                return (await conn.execute(statement.clause, params)).all()
             except sa_exc.IntegrityError as exc:
                 raise ConstraintViolationError(*integrity_kind(exc)) from exc
 

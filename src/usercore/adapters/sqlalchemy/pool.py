@@ -106,6 +106,16 @@ class PoolExecutor:
             raise ConstraintViolationError(_violation_kind(exc), exc.constraint_name or "") from exc
         return row
 
+    async def write_all(  # noqa: D102
+        self, statement: Statement, params: Mapping[str, Any]
+    ) -> Sequence[Row]:
+        sql, args = self._bind(statement, params)
+        try:
+            rows: Sequence[Row] = await self._run(lambda conn, t: conn.fetch(sql, *args, timeout=t))
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise ConstraintViolationError(_violation_kind(exc), exc.constraint_name or "") from exc
+        return rows
+
     async def ping(self) -> None:  # noqa: D102
         await self._run(lambda conn, t: conn.execute("SELECT 1", timeout=t))
 

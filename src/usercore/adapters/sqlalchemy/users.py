@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from usercore.adapters.sqlalchemy.batches import get_many_statement, insert_statement
 from usercore.adapters.sqlalchemy.database import SqlAlchemyDatabase
 from usercore.adapters.sqlalchemy.executors import ConstraintViolationError, Statement
 from usercore.adapters.sqlalchemy.tables import users
@@ -59,6 +61,20 @@ class SqlAlchemyUserRepository(UserRepository):
                 if found is not None:
                     error = EmailTakenError(user.email.value)
             raise error from exc
+
+    async def add_many(self, users: Sequence[User]) -> set[UserId]:  # noqa: D102
+        if not users:
+            return set()
+        statement, params = insert_statement(self._db.backend, self._codec, users)
+        rows = await self._run.write_all(statement, params)
+        return {UserId(row[0]) for row in rows}
+
+    async def get_many(self, user_ids: Sequence[UserId]) -> list[User]:  # noqa: D102
+        if not user_ids:
+            return []
+        statement, params = get_many_statement(self._db.backend, user_ids)
+        to_domain = self._codec.user_to_domain
+        return [to_domain(row) for row in await self._run.fetch_all(statement, params)]
 
     async def get(self, user_id: UserId) -> User | None:  # noqa: D102
         row = await self._run.fetch_one(_GET, {"id": user_id.value})

@@ -1,4 +1,4 @@
-"""The ``usercore`` console script: serve, migrate, users create, keys rotate, sessions purge."""
+"""The ``usercore`` console script: serve, migrate, users, keys rotate, sessions purge."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from usercore.entrypoints.cli.accounts import (
     rotate_keys,
 )
 from usercore.entrypoints.cli.serve import serve
+from usercore.entrypoints.cli.transfer import add_transfer_commands, export_users, import_users
 
 #: Exit statuses: a setting is unusable (like a usage error), or a command failed.
 EXIT_BAD_SETTING = 2
@@ -69,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         "without it, the password is prompted for",
     )
     _database_flag(create)
+    add_transfer_commands(users, _database_flag)
 
     keys = commands.add_parser("keys", help="manage token signing keys").add_subparsers(
         dest="keys_command", metavar="COMMAND", required=True
@@ -115,6 +117,12 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         )
         print("usercore: the storage schema is up to date")
         return 0
+    if args.command == "users" and args.users_command == "export":
+        asyncio.run(export_users(settings, output=args.output))
+        return 0
+    if args.command == "users" and args.users_command == "import":
+        summary = asyncio.run(import_users(settings, args))
+        return EXIT_FAILED if summary.refused else 0
     if args.command == "users":
         password = read_password(from_stdin=args.password_stdin)
         user = asyncio.run(

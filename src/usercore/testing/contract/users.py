@@ -13,6 +13,7 @@ from usercore.domain.passwords import PasswordHash
 from usercore.domain.roles import Role
 from usercore.domain.user import User
 from usercore.testing.contract.base import RecordFactory, Repositories
+from usercore.testing.contract.batches import UserBatchContract
 
 
 async def _list_all(repositories: Repositories, query: UserQuery) -> list[User]:
@@ -31,7 +32,7 @@ async def _list_all(repositories: Repositories, query: UserQuery) -> list[User]:
         )
 
 
-class UserRepositoryContract:
+class UserRepositoryContract(UserBatchContract):
     """Subclass with a ``repositories`` fixture that yields `Repositories` over empty storage.
 
     Example::
