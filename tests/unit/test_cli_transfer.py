@@ -77,6 +77,7 @@ def test_export_writes_lines_the_shipped_schema_accepts_and_import_reads_them_ba
     assert main(["users", "export", "--output", str(exported), "--database-url", source]) == 0
     lines = [json.loads(line) for line in exported.read_text().splitlines()]
     assert len(lines) == 30
+    assert oct(exported.stat().st_mode & 0o777) == "0o600"  # every password hash is in it
     schema = json.loads(
         resources.files(SCHEMA_RESOURCE[0]).joinpath(SCHEMA_RESOURCE[1]).read_text()
     )

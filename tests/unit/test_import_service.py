@@ -60,6 +60,23 @@ async def test_export_then_import_gives_the_same_users() -> None:
     assert stored.credential_epoch == 1
 
 
+async def test_the_credential_epoch_moves_with_the_user() -> None:
+    # Tokens revoked before a move (same signing keys) must stay revoked after it.
+    source = make_world()
+    ada = await source.register("ada@example.com")
+    await source.users.change_password(
+        actor=ada, current_password=PASSWORD, new_password="a different long passphrase"
+    )
+    records = await export(source)
+    assert records[0]["credential_epoch"] == 2
+    target = make_world()
+    await run(target, records)
+    moved = await target.repository.get(ada.id)
+    assert moved is not None
+    assert moved.credential_epoch == 2
+    assert not moved.accepts_credentials_of(ada.credential_epoch)
+
+
 async def test_an_imported_user_logs_in_with_the_same_password() -> None:
     source = await populated(1)
     target = make_world(hasher=source.hasher)

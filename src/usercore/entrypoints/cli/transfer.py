@@ -146,7 +146,10 @@ def _destination(output: str | None) -> Iterator[TextIO]:
         return
     final = Path(output)
     partial = final.with_name(f".{final.name}.partial")
-    with partial.open("w", encoding="utf-8") as out:
+    # Every user's password hash is in it: readable by its owner only, whatever the umask.
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)
+    with open(descriptor, "w", encoding="utf-8") as out:
         yield out
         out.flush()
         os.fsync(out.fileno())

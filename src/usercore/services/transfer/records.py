@@ -38,8 +38,11 @@ FIELDS = (
     "created_at",
     "updated_at",
     "version",
+    "credential_epoch",
     "password_hash",
 )
+#: Fields a record may leave out whose default differs on every run (compared only if stated).
+_STATABLE = ("id", "created_at", "updated_at", "version", "credential_epoch")
 #: Fields a record may leave out, and what they then are.
 _DEFAULTS: dict[str, Any] = {
     "name": "",
@@ -82,7 +85,7 @@ class Candidate:
             and mine.is_verified == stored.is_verified
             and mine.password_hash == stored.password_hash
         )
-        for name in ("id", "created_at", "updated_at", "version"):
+        for name in _STATABLE:
             if name in self.stated:
                 same = same and getattr(mine, name) == getattr(stored, name)
         return same
@@ -104,6 +107,8 @@ def user_to_record(user: User) -> dict[str, Any]:
         "created_at": rfc3339(user.created_at),
         "updated_at": rfc3339(user.updated_at),
         "version": user.version,
+        # Carried so that tokens revoked before the move stay revoked after it.
+        "credential_epoch": user.credential_epoch,
         "password_hash": None if password_hash.startswith("!") else password_hash,
     }
 
@@ -129,9 +134,7 @@ def record_to_candidate(
     if unknown:
         raise RecordError(f"unknown field {unknown[0]!r}")
     fields = {**_DEFAULTS, **record}
-    stated = frozenset(
-        name for name in ("id", "created_at", "updated_at", "version") if name in record
-    )
+    stated = frozenset(name for name in _STATABLE if name in record)
     try:
         for name in ("metadata", "app_metadata"):
             if fields[name] != {}:
@@ -149,8 +152,8 @@ def record_to_candidate(
             password_hash=_password_hash(fields, check_hash),
             created_at=created_at,
             updated_at=_time(fields, "updated_at", created_at if "created_at" in record else now),
-            version=_version(fields),
-            credential_epoch=1,
+            version=_whole(fields, "version"),
+            credential_epoch=_whole(fields, "credential_epoch"),
         )
     except ValidationError as exc:
         raise RecordError(str(exc)) from None
@@ -173,10 +176,10 @@ def _flag(fields: Mapping[str, Any], name: str) -> bool:
     return value
 
 
-def _version(fields: Mapping[str, Any]) -> int:
-    value = fields.get("version", 1)
+def _whole(fields: Mapping[str, Any], name: str) -> int:
+    value = fields.get(name, 1)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < 2**63:
-        raise RecordError("version: must be a whole number of at least 1")
+        raise RecordError(f"{name}: must be a whole number of at least 1")
     return value
 
 
