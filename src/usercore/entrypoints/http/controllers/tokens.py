@@ -50,7 +50,7 @@ class TokensController(Controller):
         "/token",
         status_code=200,
         summary="Log in or refresh (RFC 6749)",
-        responses={**oauth_errors(400, 413, 415), **problems(503)},
+        responses={**oauth_errors(400, 413, 415, 429), **problems(503)},
         **_FORM_BODY,  # type: ignore[arg-type]
     )
     async def token(

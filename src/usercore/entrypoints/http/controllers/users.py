@@ -151,7 +151,7 @@ class UsersController(Controller):
         status_code=202,
         summary="Change my email",
         security=BEARER_SECURITY,
-        responses=problems(400, 401, 409, 413, 415),
+        responses=problems(400, 401, 409, 413, 415, 429, 503),
         **_JSON_BODY,  # type: ignore[arg-type]
     )
     async def change_email(
@@ -180,7 +180,7 @@ class UsersController(Controller):
         status_code=204,
         summary="Change my password",
         security=BEARER_SECURITY,
-        responses=problems(400, 401, 413, 415),
+        responses=problems(400, 401, 413, 415, 429, 503),
         **_JSON_BODY,  # type: ignore[arg-type]
     )
     async def change_password(
@@ -199,7 +199,7 @@ class UsersController(Controller):
         "/me",
         summary="Delete my account",
         security=BEARER_SECURITY,
-        responses=problems(400, 401, 413, 415),
+        responses=problems(400, 401, 413, 415, 429, 503),
         **_JSON_BODY,  # type: ignore[arg-type]
     )
     async def delete_me(
