@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 
 import pymongo
+from pymongo import ReadPreference
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -27,13 +28,18 @@ class MongoStore:
 
     Receives a ready-built database (from ``AsyncMongoClient``); does no I/O
     until first used, so an unreachable server does not stop an application
-    from starting.
+    from starting. Its collections read from the primary whatever the
+    client's read preference: every call reads what an earlier one wrote.
 
     Args:
         database: Where the ``users`` and ``sessions`` collections live.
         timeout_seconds: The deadline of one repository call as a whole,
             however many operations it makes (the client's own timeouts bound
             each operation); None for only those.
+
+    Raises:
+        ValueError: The database's client does not wait for writes to be
+            acknowledged (``w=0``).
     """
 
     def __init__(
@@ -41,9 +47,15 @@ class MongoStore:
     ) -> None:
         self.database = database
         self.timeout_seconds = timeout_seconds
-        self.users: AsyncCollection[Document] = database.get_collection(USERS)
-        self.sessions: AsyncCollection[Document] = database.get_collection(SESSIONS)
+        self.users = self.collection(USERS)
+        self.sessions = self.collection(SESSIONS)
+        if not self.users.write_concern.acknowledged:
+            raise ValueError("unacknowledged writes (w=0) cannot tell a refused write from done")
         self._schema_checked = False
+
+    def collection(self, name: str) -> AsyncCollection[Document]:
+        """The collection ``name`` of the database, read from the primary."""
+        return self.database.get_collection(name, read_preference=ReadPreference.PRIMARY)
 
     @contextmanager
     def operation(self) -> Iterator[None]:

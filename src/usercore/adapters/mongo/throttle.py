@@ -38,7 +38,7 @@ class MongoThrottleStore(ThrottleStore):
 
     def __init__(self, store: MongoStore) -> None:
         self._store = store
-        self._records: AsyncCollection[Document] = store.database.get_collection(LOGIN_THROTTLE)
+        self._records: AsyncCollection[Document] = store.collection(LOGIN_THROTTLE)
         self._schema_checked = False
 
     async def get(self, key: str) -> ThrottleState | None:  # noqa: D102 - documented by the port
