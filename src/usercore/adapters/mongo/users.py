@@ -9,6 +9,7 @@ from pymongo.errors import DuplicateKeyError
 
 from usercore.adapters.mongo.documents import (
     prefix_range,
+    storable,
     user_from_document,
     user_key,
     user_to_document,
@@ -60,6 +61,8 @@ class MongoUserRepository(UserRepository):
         return None if found is None else user_from_document(found)
 
     async def get_by_email(self, email: Email) -> User | None:  # noqa: D102
+        if not storable(email.value):
+            return None
         with self._store.operation():
             await self._store.ready()
             found = await self._store.users.find_one({"email": email.value})
@@ -98,7 +101,10 @@ class MongoUserRepository(UserRepository):
         if query.after is not None:
             criteria["_id"] = {"$gt": user_key(query.after)}
         if query.email_prefix:
-            criteria["email"] = prefix_range(query.email_prefix)
+            bounds = prefix_range(query.email_prefix)
+            if bounds is None:
+                return Page(items=(), next_cursor=None)
+            criteria["email"] = bounds
         if query.role is not None:
             criteria["roles"] = query.role.name
         if query.is_active is not None:
