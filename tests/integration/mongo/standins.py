@@ -7,7 +7,8 @@ collection the test runs on (mongomock-motor's, or a real server's).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import bson
@@ -81,3 +82,46 @@ class EncodingCollection:
             return attribute(*args, **kwargs)
 
         return encoding
+
+
+class InspectedDatabase:
+    """A database whose index and collection listings say what the test makes them say.
+
+    Wraps the replies of ``listIndexes`` and ``listCollections`` (from a real
+    server or from :class:`~tests.integration.mongo.support.MongomockCommands`):
+    the indexes named in ``building`` are listed the way a server lists a
+    build in progress (``{spec, buildUUID}``), and the collections in
+    ``collations`` get that default collation.
+    """
+
+    def __init__(
+        self,
+        inner: Any,
+        *,
+        building: set[tuple[str, str]] | None = None,
+        collations: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
+        self._inner = inner
+        self.building = set(building or ())
+        self.collations = dict(collations or {})
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def command(self, command: Any, *args: Any, **kwargs: Any) -> Any:
+        reply = await self._inner.command(command, *args, **kwargs)
+        if isinstance(command, Mapping) and "listIndexes" in command:
+            collection = command["listIndexes"]
+            batch = reply["cursor"]["firstBatch"]
+            reply["cursor"]["firstBatch"] = [
+                {"spec": index, "buildUUID": uuid.uuid4()}
+                if (collection, index["name"]) in self.building
+                else index
+                for index in batch
+            ]
+        if isinstance(command, Mapping) and "listCollections" in command:
+            for info in reply["cursor"]["firstBatch"]:
+                collation = self.collations.get(info["name"])
+                if collation is not None:
+                    info.setdefault("options", {})["collation"] = dict(collation)
+        return reply

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.integration.mongo.standins import InspectedDatabase
 from tests.integration.mongo.support import mongo_database, real_server_only
 from usercore.adapters.mongo import (
     MongoSessionRepository,
@@ -16,6 +17,8 @@ from usercore.adapters.mongo import (
     migrate_schema,
 )
 from usercore.adapters.mongo.documents import user_to_document
+from usercore.adapters.mongo.schema import ListedIndex, index_problems
+from usercore.domain.email import Email
 from usercore.ports.errors import SchemaOutOfDateError
 from usercore.testing import RecordFactory
 
@@ -67,6 +70,86 @@ async def test_the_adapter_refuses_a_database_without_the_unique_email_index() -
         user = make.user()
         await users.add(user)
         assert await users.get(user.id) == user
+
+
+async def test_the_adapter_refuses_an_index_still_being_built() -> None:
+    make = RecordFactory()
+    async with mongo_database() as database:
+        inspected = InspectedDatabase(database, building={("users", "email_unique")})
+        users = MongoUserRepository(MongoStore(inspected))  # type: ignore[arg-type]
+        with pytest.raises(SchemaOutOfDateError, match=r"email_unique.*still being built"):
+            await users.add(make.user())
+        inspected.building.clear()  # the build finished: no restart needed
+        user = make.user()
+        await users.add(user)
+        assert await users.get(user.id) == user
+
+
+async def test_the_adapter_refuses_a_unique_email_index_with_other_options() -> None:
+    async with mongo_database() as database:
+        users = database.get_collection("users")
+        await users.drop_index("email_unique")
+        # Unique only among active users: an inactive account's email could be taken again.
+        await users.create_index(
+            [("email", 1)],
+            name="email_unique",
+            unique=True,
+            partialFilterExpression={"is_active": True},
+        )
+        with pytest.raises(SchemaOutOfDateError, match=r"email_unique.*other options"):
+            await MongoUserRepository(MongoStore(database)).get_by_email(Email("a@example.com"))
+
+
+async def test_the_adapter_refuses_a_collection_with_a_default_collation() -> None:
+    # A case-insensitive collation would make "A@x" and "a@x" equal and bend the prefix range.
+    async with mongo_database() as database:
+        inspected = InspectedDatabase(
+            database, collations={"users": {"locale": "en", "strength": 2}}
+        )
+        users = MongoUserRepository(MongoStore(inspected))  # type: ignore[arg-type]
+        with pytest.raises(SchemaOutOfDateError, match=r"users.*collation"):
+            await users.get(RecordFactory().user().id)
+
+
+async def test_the_schema_is_checked_again_after_the_recheck_interval() -> None:
+    make = RecordFactory()
+    async with mongo_database() as database:
+        store = MongoStore(database, schema_recheck_seconds=0)
+        users = MongoUserRepository(store)
+        await users.add(make.user())
+        await database.get_collection("users").drop_index("email_unique")
+        with pytest.raises(SchemaOutOfDateError, match="email_unique"):
+            await users.add(make.user())
+
+
+async def test_a_passed_check_is_trusted_until_the_recheck_interval() -> None:
+    make = RecordFactory()
+    async with mongo_database() as database:
+        inspected = InspectedDatabase(database)
+        users = MongoUserRepository(MongoStore(inspected, schema_recheck_seconds=3600))  # type: ignore[arg-type]
+        await users.add(make.user())
+        inspected.building.add(("users", "email_unique"))
+        await users.add(make.user())
+
+
+def test_an_index_made_by_hand_under_another_name_is_accepted() -> None:
+    # mongosh writes key directions as doubles; the name does not matter.
+    listed = [
+        ListedIndex(spec={"name": "by_hand", "key": {"expires_at": 1.0}, "expireAfterSeconds": 0})
+    ]
+    assert index_problems("login_throttle", listed) == []
+
+
+def test_a_ttl_index_with_another_delay_is_refused() -> None:
+    listed = [
+        ListedIndex(
+            spec={"name": "expires_at_ttl", "key": {"expires_at": 1}, "expireAfterSeconds": 3600}
+        )
+    ]
+    assert index_problems("login_throttle", listed) == [
+        "login_throttle.expires_at_ttl: an index on the same keys has other options "
+        "({'expireAfterSeconds': 3600}, needs {'expireAfterSeconds': 0}); drop it"
+    ]
 
 
 async def test_ping_does_not_need_the_schema() -> None:

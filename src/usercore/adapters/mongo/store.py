@@ -1,8 +1,8 @@
-"""MongoStore: the database both repositories share, checked once for an up-to-date schema."""
+"""MongoStore: the database the repositories share, its deadline and its schema check."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, nullcontext
 
 import pymongo
@@ -14,10 +14,12 @@ from usercore.adapters.mongo.documents import Document, user_key
 from usercore.adapters.mongo.errors import BACKEND, translated
 from usercore.adapters.mongo.schema import (
     DOCUMENTS_VERSION,
+    SCHEMA_RECHECK_SECONDS,
     SESSIONS,
     USERS,
+    RecheckedCheck,
     documents_version,
-    has_unique_email_index,
+    schema_problems,
 )
 from usercore.domain.ids import UserId
 from usercore.ports.errors import SchemaOutOfDateError
@@ -36,6 +38,8 @@ class MongoStore:
         timeout_seconds: The deadline of one repository call as a whole,
             however many operations it makes (the client's own timeouts bound
             each operation); None for only those.
+        schema_recheck_seconds: How long a passed schema check is trusted
+            before it is made again.
 
     Raises:
         ValueError: The database's client does not wait for writes to be
@@ -43,23 +47,32 @@ class MongoStore:
     """
 
     def __init__(
-        self, database: AsyncDatabase[Document], *, timeout_seconds: float | None = None
+        self,
+        database: AsyncDatabase[Document],
+        *,
+        timeout_seconds: float | None = None,
+        schema_recheck_seconds: float = SCHEMA_RECHECK_SECONDS,
     ) -> None:
         self.database = database
         self.timeout_seconds = timeout_seconds
+        self.schema_recheck_seconds = schema_recheck_seconds
         self.users = self.collection(USERS)
         self.sessions = self.collection(SESSIONS)
         if not self.users.write_concern.acknowledged:
             raise ValueError("unacknowledged writes (w=0) cannot tell a refused write from done")
-        self._schema_checked = False
+        self._schema = self.rechecked(self._check_schema)
 
     def collection(self, name: str) -> AsyncCollection[Document]:
         """The collection ``name`` of the database, read from the primary."""
         return self.database.get_collection(name, read_preference=ReadPreference.PRIMARY)
 
+    def rechecked(self, check: Callable[[], Awaitable[None]]) -> RecheckedCheck:
+        """``check``, trusted for ``schema_recheck_seconds`` once it passed."""
+        return RecheckedCheck(check, self.schema_recheck_seconds)
+
     @contextmanager
     def operation(self) -> Iterator[None]:
-        """Run one repository call: under its deadline, with pymongo errors translated."""
+        """Run one repository call: under its deadline, with driver errors translated."""
         deadline = (
             nullcontext() if self.timeout_seconds is None else pymongo.timeout(self.timeout_seconds)
         )
@@ -67,22 +80,26 @@ class MongoStore:
             yield
 
     async def ready(self) -> None:
-        """Return once the schema was seen to be up to date (checked on first call only).
+        """Return once the schema was seen to be usable, at most ``schema_recheck_seconds`` ago.
 
-        Without the unique email index, concurrent registrations could create
-        two accounts with one email, so the adapter refuses to work at all.
+        Without a finished unique email index, concurrent registrations could
+        create two accounts with one email, so the adapter refuses to work at
+        all. It also refuses indexes with other options than its own, and a
+        default collation on its collections (which would change what equal
+        emails are).
 
         Raises:
-            SchemaOutOfDateError: The unique email index is missing, or the
-                stored documents have an older shape than this adapter reads.
+            SchemaOutOfDateError: Something above, or the stored documents have
+                an older shape than this adapter reads.
         """
-        if self._schema_checked:
-            return
-        if not has_unique_email_index(await self.users.index_information()):
-            raise SchemaOutOfDateError(BACKEND, "the users collection has no unique email index")
+        await self._schema()
+
+    async def _check_schema(self) -> None:
+        problems = await schema_problems(self.database, (USERS, SESSIONS))
+        if problems:
+            raise SchemaOutOfDateError(BACKEND, "; ".join(problems))
         if await documents_version(self.database) < DOCUMENTS_VERSION:
             raise SchemaOutOfDateError(BACKEND, "the stored documents have an older shape")
-        self._schema_checked = True
 
     async def user_exists(self, user_id: UserId) -> bool:
         """Whether a user with this id is stored."""
