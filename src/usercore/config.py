@@ -53,6 +53,11 @@ def _min_password_length(_: object, attribute: attrs.Attribute[int], value: int)
         raise SettingsError(attribute.name, f"must be at least {MIN_PASSWORD_LENGTH_FLOOR}")
 
 
+def _positive_seconds(_: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if not value > 0:
+        raise SettingsError(attribute.name, "must be a number of seconds above 0")
+
+
 def _between(low: int, high: int) -> Callable[[object, attrs.Attribute[int], int], None]:
     def check(_: object, attribute: attrs.Attribute[int], value: int) -> None:
         if not low <= value <= high:
@@ -105,6 +110,10 @@ class Settings:
     # Storage.
     db_pool_size: int = attrs.field(default=10, validator=_positive)
     db_timeout_seconds: float = 5.0
+    #: The bound on each step of ``usercore migrate`` (building an index on a
+    #: large collection takes longer than any request may); reaching the
+    #: server is still bounded by ``db_timeout_seconds``.
+    migrate_timeout_seconds: float = attrs.field(default=3600.0, validator=_positive_seconds)
     # Login throttling: free failures in a row, then a doubling delay up to this cap.
     login_free_failures: int = attrs.field(default=5, validator=_between(0, MAX_FREE_FAILURES))
     login_max_delay_seconds: int = attrs.field(

@@ -30,6 +30,7 @@ def test_flags_win_over_the_environment_which_wins_over_defaults() -> None:
         ({"USERCORE_PASSWORD_MIN_LENGTH": "6"}, "USERCORE_PASSWORD_MIN_LENGTH"),
         ({"USERCORE_DATABASE_URL": "nonsense"}, "USERCORE_DATABASE_URL"),
         ({"USERCORE_LOG_FORMAT": "xml"}, "USERCORE_LOG_FORMAT"),
+        ({"USERCORE_MIGRATE_TIMEOUT_SECONDS": "0"}, "USERCORE_MIGRATE_TIMEOUT_SECONDS"),
     ],
 )
 def test_a_bad_setting_is_named_in_one_line(environ: dict[str, str], named: str) -> None:
@@ -43,3 +44,9 @@ def test_a_bad_setting_is_named_in_one_line(environ: dict[str, str], named: str)
 def test_an_unknown_database_scheme_is_a_settings_error() -> None:
     with pytest.raises(SettingsError, match="USERCORE_DATABASE_URL: unsupported scheme 'ftp'"):
         backend_for("ftp://example.com/db")
+
+
+def test_migrate_has_a_long_bound_of_its_own() -> None:
+    assert Settings.load(environ={}).migrate_timeout_seconds == 3600
+    environ = {"USERCORE_MIGRATE_TIMEOUT_SECONDS": "90.5"}
+    assert Settings.load(environ=environ).migrate_timeout_seconds == 90.5

@@ -1,7 +1,7 @@
 """Ports: the interfaces the usercore core needs from the outside world."""
 
 from usercore.ports.clock import Clock, IdFactory
-from usercore.ports.errors import SchemaOutOfDateError, StorageUnavailableError
+from usercore.ports.errors import MigrationError, SchemaOutOfDateError, StorageUnavailableError
 from usercore.ports.hashing import PasswordHasher
 from usercore.ports.sessions import SessionRepository
 from usercore.ports.throttle import ThrottleStore
@@ -10,6 +10,7 @@ from usercore.ports.users import UserRepository
 __all__ = [
     "Clock",
     "IdFactory",
+    "MigrationError",
     "PasswordHasher",
     "SchemaOutOfDateError",
     "SessionRepository",

@@ -31,3 +31,17 @@ class SchemaOutOfDateError(UserCoreError):
             f"{backend}: the storage schema is out of date{suffix}; run `usercore migrate`"
         )
         self.backend = backend
+
+
+class MigrationError(UserCoreError):
+    """``usercore migrate`` could not bring the schema up to date, and says why.
+
+    Raised for what retrying will not fix (data that breaks a new constraint,
+    a conflicting index made by hand, missing privileges); the message says
+    what to do about it. An unreachable database is ``StorageUnavailableError``.
+    """
+
+    def __init__(self, backend: str, reason: str) -> None:
+        super().__init__(f"{backend}: cannot migrate: {reason}")
+        self.backend = backend
+        self.reason = reason

@@ -84,14 +84,15 @@ class EncodingCollection:
         return encoding
 
 
-class InspectedDatabase:
+class StandInDatabase:
     """A database whose index and collection listings say what the test makes them say.
 
     Wraps the replies of ``listIndexes`` and ``listCollections`` (from a real
     server or from :class:`~tests.integration.mongo.support.MongomockCommands`):
     the indexes named in ``building`` are listed the way a server lists a
     build in progress (``{spec, buildUUID}``), and the collections in
-    ``collations`` get that default collation.
+    ``collations`` get that default collation. ``collections`` wraps the
+    collections it names (in a :class:`FailingCollection`, say).
     """
 
     def __init__(
@@ -100,13 +101,20 @@ class InspectedDatabase:
         *,
         building: set[tuple[str, str]] | None = None,
         collations: Mapping[str, Mapping[str, Any]] | None = None,
+        collections: Mapping[str, Callable[[Any], Any]] | None = None,
     ) -> None:
         self._inner = inner
         self.building = set(building or ())
         self.collations = dict(collations or {})
+        self._wrappers = dict(collections or {})
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
+
+    def get_collection(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        collection = self._inner.get_collection(name, *args, **kwargs)
+        wrap = self._wrappers.get(name)
+        return collection if wrap is None else wrap(collection)
 
     async def command(self, command: Any, *args: Any, **kwargs: Any) -> Any:
         reply = await self._inner.command(command, *args, **kwargs)

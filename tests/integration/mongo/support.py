@@ -35,8 +35,9 @@ class MongomockCommands:
     """mongomock-motor's database, answering the inspection commands a real server answers.
 
     mongomock implements ``ping`` only; the adapter also sends
-    ``listIndexes`` (with build state) and ``listCollections`` (for the
-    default collation). This answers them from mongomock's own state, with
+    ``listIndexes`` (with build state), ``listCollections`` (for the
+    default collation) and, from ``usercore migrate``, ``aggregate``. This
+    answers them from mongomock's own state, with
     the reply shapes MongoDB documents: every index finished, no collection
     with options. Everything else is mongomock-motor's.
     """
@@ -52,6 +53,10 @@ class MongomockCommands:
             collection = self._inner.get_collection(command["listIndexes"])
             indexes = await collection.list_indexes().to_list(None)
             return _cursor_reply([dict(index) for index in indexes])
+        if isinstance(command, Mapping) and "aggregate" in command:
+            collection = self._inner.get_collection(command["aggregate"])
+            found = await collection.aggregate(command["pipeline"]).to_list(None)
+            return _cursor_reply(found)
         if isinstance(command, Mapping) and "listCollections" in command:
             names = await self._inner.list_collection_names()
             wanted = command.get("filter", {}).get("name", {}).get("$in", names)

@@ -42,6 +42,20 @@ async def test_options_in_the_url_win_over_the_defaults() -> None:
         await client.close()
 
 
+async def test_migrate_gets_a_long_bound_per_operation_and_the_short_one_to_connect() -> None:
+    url = "mongodb://127.0.0.1:1/app?timeoutMS=5000&socketTimeoutMS=5000"
+    client = mongo_client(url, timeout_seconds=2.0, operation_timeout_seconds=3600.0)
+    try:
+        options = client.options
+        # No client-side operation timeout: it would also bound server selection.
+        assert options.timeout is None
+        assert options.pool_options.socket_timeout == 3600.0
+        assert options.server_selection_timeout == 2.0
+        assert options.pool_options.connect_timeout == 2.0
+    finally:
+        await client.close()
+
+
 async def test_writes_default_to_majority_and_journal() -> None:
     client = mongo_client("mongodb://127.0.0.1:1/app")
     try:

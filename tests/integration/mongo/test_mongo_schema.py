@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.mongo.standins import InspectedDatabase
+from tests.integration.mongo.standins import StandInDatabase
 from tests.integration.mongo.support import mongo_database, real_server_only
 from usercore.adapters.mongo import (
     MongoSessionRepository,
@@ -75,7 +75,7 @@ async def test_the_adapter_refuses_a_database_without_the_unique_email_index() -
 async def test_the_adapter_refuses_an_index_still_being_built() -> None:
     make = RecordFactory()
     async with mongo_database() as database:
-        inspected = InspectedDatabase(database, building={("users", "email_unique")})
+        inspected = StandInDatabase(database, building={("users", "email_unique")})
         users = MongoUserRepository(MongoStore(inspected))  # type: ignore[arg-type]
         with pytest.raises(SchemaOutOfDateError, match=r"email_unique.*still being built"):
             await users.add(make.user())
@@ -103,9 +103,7 @@ async def test_the_adapter_refuses_a_unique_email_index_with_other_options() -> 
 async def test_the_adapter_refuses_a_collection_with_a_default_collation() -> None:
     # A case-insensitive collation would make "A@x" and "a@x" equal and bend the prefix range.
     async with mongo_database() as database:
-        inspected = InspectedDatabase(
-            database, collations={"users": {"locale": "en", "strength": 2}}
-        )
+        inspected = StandInDatabase(database, collations={"users": {"locale": "en", "strength": 2}})
         users = MongoUserRepository(MongoStore(inspected))  # type: ignore[arg-type]
         with pytest.raises(SchemaOutOfDateError, match=r"users.*collation"):
             await users.get(RecordFactory().user().id)
@@ -125,7 +123,7 @@ async def test_the_schema_is_checked_again_after_the_recheck_interval() -> None:
 async def test_a_passed_check_is_trusted_until_the_recheck_interval() -> None:
     make = RecordFactory()
     async with mongo_database() as database:
-        inspected = InspectedDatabase(database)
+        inspected = StandInDatabase(database)
         users = MongoUserRepository(MongoStore(inspected, schema_recheck_seconds=3600))  # type: ignore[arg-type]
         await users.add(make.user())
         inspected.building.add(("users", "email_unique"))

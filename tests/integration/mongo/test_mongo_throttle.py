@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.integration.mongo.standins import InspectedDatabase
+from tests.integration.mongo.standins import StandInDatabase
 from tests.integration.mongo.support import mongo_database, real_server_only
 from usercore.adapters.mongo import MongoStore, MongoThrottleStore, migrate_schema
 from usercore.ports.errors import SchemaOutOfDateError
@@ -39,7 +39,7 @@ async def test_the_store_refuses_a_collection_without_the_ttl_index() -> None:
 
 async def test_the_store_refuses_a_ttl_index_still_being_built() -> None:
     async with mongo_database() as database:
-        inspected = InspectedDatabase(database, building={("login_throttle", "expires_at_ttl")})
+        inspected = StandInDatabase(database, building={("login_throttle", "expires_at_ttl")})
         store = MongoThrottleStore(MongoStore(inspected))  # type: ignore[arg-type]
         with pytest.raises(SchemaOutOfDateError, match=r"expires_at_ttl.*still being built"):
             await store.get("k")

@@ -18,9 +18,18 @@ _TIMEOUT_OPTIONS = ("serverSelectionTimeoutMS", "connectTimeoutMS", "socketTimeo
 
 
 def mongo_client(
-    url: str, *, timeout_seconds: float = 5.0, pool_size: int | None = None
+    url: str,
+    *,
+    timeout_seconds: float = 5.0,
+    pool_size: int | None = None,
+    operation_timeout_seconds: float | None = None,
 ) -> AsyncMongoClient[Document]:
     """A client for ``url`` whose every wait is bounded by ``timeout_seconds``.
+
+    With ``operation_timeout_seconds`` (``usercore migrate``), only finding
+    and connecting to the server keep that bound: each operation may take
+    up to ``operation_timeout_seconds``, whatever the URL's ``timeoutMS``
+    and ``socketTimeoutMS`` say.
 
     Options written in the URL win over these defaults, so timeouts, pool
     size and write concern can be tuned there. Writes default to
@@ -41,6 +50,11 @@ def mongo_client(
     options: dict[str, Any] = {
         name: millis for name in _TIMEOUT_OPTIONS if name.lower() not in in_url
     }
+    if operation_timeout_seconds is not None:
+        # Not timeoutMS: pymongo's operation timeout also bounds server
+        # selection, so an unreachable server would hold migrate that long.
+        options["timeoutMS"] = None
+        options["socketTimeoutMS"] = max(1, round(operation_timeout_seconds * 1000))
     if pool_size and "maxpoolsize" not in in_url:
         options["maxPoolSize"] = pool_size
     if "w" not in in_url:

@@ -131,28 +131,32 @@ def _options(spec: Mapping[str, Any]) -> dict[str, Any]:
     return options
 
 
-def index_problems(collection: str, listed: Iterable[ListedIndex]) -> list[str]:
-    """What keeps the adapter's indexes of ``collection`` from being used, in words; empty if none.
+def index_problem(collection: str, model: IndexModel, listed: Iterable[ListedIndex]) -> str | None:
+    """What keeps the index ``model`` of ``collection`` from being used, in words; None if nothing.
 
-    Each index must be listed with exactly the keys and the options the
-    adapter creates (under any name), and finished.
+    It must be listed with exactly the keys and the options the adapter
+    creates (under any name), and finished.
     """
+    expected = model.document
+    same_keys = [index for index in listed if _keys(index.spec) == _keys(expected)]
+    where = f"{collection}.{expected['name']}"
+    if not same_keys:
+        return f"{where} is missing"
+    if not any(_options(index.spec) == _options(expected) for index in same_keys):
+        return (
+            f"{where}: an index on the same keys has other options "
+            f"({_options(same_keys[0].spec)}, needs {_options(expected)}); drop it"
+        )
+    if all(index.building for index in same_keys):
+        return f"{where} is still being built"
+    return None
+
+
+def index_problems(collection: str, listed: Iterable[ListedIndex]) -> list[str]:
+    """What keeps the adapter's indexes of ``collection`` from being used; empty if nothing."""
     listed = list(listed)
-    problems = []
-    for model in INDEXES[collection]:
-        expected = model.document
-        same_keys = [index for index in listed if _keys(index.spec) == _keys(expected)]
-        where = f"{collection}.{expected['name']}"
-        if not same_keys:
-            problems.append(f"{where} is missing")
-        elif not any(_options(index.spec) == _options(expected) for index in same_keys):
-            problems.append(
-                f"{where}: an index on the same keys has other options "
-                f"({_options(same_keys[0].spec)}, needs {_options(expected)}); drop it"
-            )
-        elif all(index.building for index in same_keys):
-            problems.append(f"{where} is still being built")
-    return problems
+    found = (index_problem(collection, model, listed) for model in INDEXES[collection])
+    return [problem for problem in found if problem is not None]
 
 
 async def schema_problems(

@@ -105,7 +105,11 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.command == "migrate":
         asyncio.run(
             migrate_storage(
-                settings.database_url, settings.db_pool_size, settings.db_timeout_seconds
+                settings.database_url,
+                settings.db_pool_size,
+                settings.db_timeout_seconds,
+                migrate_timeout_seconds=settings.migrate_timeout_seconds,
+                progress=_progress,
             )
         )
         print("usercore: the storage schema is up to date")
@@ -128,6 +132,11 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return 0
     parser.print_help()
     return 0
+
+
+def _progress(line: str) -> None:
+    # Flushed: an index build can take minutes, and the line says which.
+    print(f"usercore: {line}", flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
