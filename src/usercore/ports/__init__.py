@@ -1,7 +1,12 @@
 """Ports: the interfaces the usercore core needs from the outside world."""
 
 from usercore.ports.clock import Clock, IdFactory
-from usercore.ports.errors import MigrationError, SchemaOutOfDateError, StorageUnavailableError
+from usercore.ports.errors import (
+    MigrationError,
+    OutcomeUnknownError,
+    SchemaOutOfDateError,
+    StorageUnavailableError,
+)
 from usercore.ports.hashing import PasswordHasher
 from usercore.ports.sessions import SessionRepository
 from usercore.ports.throttle import ThrottleStore
@@ -11,6 +16,7 @@ __all__ = [
     "Clock",
     "IdFactory",
     "MigrationError",
+    "OutcomeUnknownError",
     "PasswordHasher",
     "SchemaOutOfDateError",
     "SessionRepository",

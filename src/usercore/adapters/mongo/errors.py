@@ -11,8 +11,12 @@ from pymongo.errors import (
     DocumentTooLarge,
     DuplicateKeyError,
     ExecutionTimeout,
+    NotPrimaryError,
     OperationFailure,
     PyMongoError,
+    ServerSelectionTimeoutError,
+    WaitQueueTimeoutError,
+    WriteConcernError,
     WTimeoutError,
 )
 
@@ -38,6 +42,24 @@ def is_email_violation(exc: DuplicateKeyError) -> bool:
     if isinstance(key_pattern, dict):
         return "email" in key_pattern
     return "email" in str(exc)
+
+
+def may_have_applied(exc: BaseException | None) -> bool:
+    """Whether a write that raised ``exc`` may nonetheless have been applied.
+
+    True when the command may have reached the server and its answer was
+    lost: the connection broke or the time ran out while waiting for it, or
+    the write was applied on the primary but its write concern was not met.
+    False when nothing was sent (no server could be selected, no pooled
+    connection came free; on a retried write, pymongo then raises the first
+    attempt's error instead) or the server refused the write as a
+    non-primary.
+    """
+    if isinstance(exc, ServerSelectionTimeoutError | WaitQueueTimeoutError | NotPrimaryError):
+        return False
+    if isinstance(exc, WriteConcernError | ConnectionFailure | ExecutionTimeout):
+        return True
+    return isinstance(exc, PyMongoError) and exc.timeout
 
 
 def reason(exc: PyMongoError) -> str:

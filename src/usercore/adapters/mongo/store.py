@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, nullcontext
+from typing import Final, TypeVar
 
 import pymongo
 from pymongo import ReadPreference
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.read_concern import ReadConcern
 
 from usercore.adapters.mongo.documents import Document, user_key
-from usercore.adapters.mongo.errors import BACKEND, translated
+from usercore.adapters.mongo.errors import BACKEND, may_have_applied, translated
 from usercore.adapters.mongo.schema import (
     DOCUMENTS_VERSION,
     SCHEMA_RECHECK_SECONDS,
@@ -22,7 +25,20 @@ from usercore.adapters.mongo.schema import (
     schema_problems,
 )
 from usercore.domain.ids import UserId
-from usercore.ports.errors import SchemaOutOfDateError
+from usercore.ports.errors import OutcomeUnknownError, SchemaOutOfDateError, StorageUnavailableError
+
+T = TypeVar("T")
+
+
+class NotSeen(enum.Enum):
+    """The type of :data:`NOT_SEEN`."""
+
+    NOT_SEEN = enum.auto()
+
+
+#: What a read-back returns when the stored state shows neither the write nor
+#: a conflicting one.
+NOT_SEEN: Final = NotSeen.NOT_SEEN
 
 
 class MongoStore:
@@ -69,6 +85,53 @@ class MongoStore:
     def rechecked(self, check: Callable[[], Awaitable[None]]) -> RecheckedCheck:
         """``check``, trusted for ``schema_recheck_seconds`` once it passed."""
         return RecheckedCheck(check, self.schema_recheck_seconds)
+
+    def confirmed(self, name: str) -> AsyncCollection[Document]:
+        """The collection ``name``, read from the primary at majority read concern.
+
+        What it shows was acknowledged by a majority of the replica set and
+        survives a failover; read backs of writes whose answer was lost use it.
+        """
+        return self.database.get_collection(
+            name, read_preference=ReadPreference.PRIMARY, read_concern=ReadConcern("majority")
+        )
+
+    async def write(
+        self,
+        attempt: Callable[[], Awaitable[T]],
+        read_back: Callable[[], Awaitable[T | NotSeen]],
+    ) -> T:
+        """Run a write under :meth:`operation`; when its answer was lost, read back what happened.
+
+        Args:
+            attempt: Makes the write (after :meth:`ready`) and returns its
+                result, raising the port's errors for what the server refused.
+            read_back: Called, under a deadline of its own, when ``attempt``
+                failed in a way that may have applied it
+                (:func:`~usercore.adapters.mongo.errors.may_have_applied`):
+                returns the write's result if the stored state is exactly
+                what was written, raises the port's error for a conflicting
+                write found there instead, or returns :data:`NOT_SEEN`.
+
+        Raises:
+            OutcomeUnknownError: ``read_back`` saw neither, or failed too.
+        """
+        try:
+            with self.operation():
+                return await attempt()
+        except StorageUnavailableError as exc:
+            if not may_have_applied(exc.__cause__):
+                raise
+            lost = exc
+        unknown = OutcomeUnknownError(BACKEND, f"{lost.reason}; the write may have been applied")
+        try:
+            with self.operation():
+                outcome = await read_back()
+        except StorageUnavailableError:
+            raise unknown from lost.__cause__
+        if isinstance(outcome, NotSeen):
+            raise unknown from lost.__cause__
+        return outcome
 
     @contextmanager
     def operation(self) -> Iterator[None]:

@@ -15,7 +15,8 @@ from usercore.adapters.mongo.documents import (
     user_to_document,
 )
 from usercore.adapters.mongo.errors import is_email_violation
-from usercore.adapters.mongo.store import MongoStore
+from usercore.adapters.mongo.schema import USERS
+from usercore.adapters.mongo.store import NOT_SEEN, MongoStore, NotSeen
 from usercore.domain.email import Email
 from usercore.domain.errors import EmailTakenError, UserNotFoundError, VersionConflictError
 from usercore.domain.ids import UserId
@@ -39,13 +40,21 @@ class MongoUserRepository(UserRepository):
     ``revoke``, ``revoke_all``) first checks that the user exists and treats
     them as absent; the TTL index purges them when they expire, and deleting
     the same user id again removes them at once.
+
+    When the answer to ``add`` or ``update`` is lost (the connection broke or
+    the time ran out after the write was sent, or the write concern was not
+    met), the user is read back from the primary at majority read concern:
+    exactly what was written is success, a conflicting write is
+    ``EmailTakenError`` / ``VersionConflictError``, neither is
+    ``OutcomeUnknownError``. ``delete`` is not read back: it raises
+    ``StorageUnavailableError`` and is safe to call again.
     """
 
     def __init__(self, store: MongoStore) -> None:
         self._store = store
 
     async def add(self, user: User) -> None:  # noqa: D102 - documented by the port
-        with self._store.operation():
+        async def insert() -> None:
             await self._store.ready()
             try:
                 await self._store.users.insert_one(user_to_document(user))
@@ -53,6 +62,18 @@ class MongoUserRepository(UserRepository):
                 if is_email_violation(exc):
                     raise EmailTakenError(user.email.value) from exc
                 raise ValueError(f"user {user.id} is already stored") from exc
+
+        async def read_back() -> NotSeen | None:
+            if await self._stored(user.id) == user:
+                return None
+            holder = await self._store.confirmed(USERS).find_one(
+                {"email": user.email.value}, projection={"_id": True}
+            )
+            if holder is not None:
+                raise EmailTakenError(user.email.value)
+            return NOT_SEEN
+
+        await self._store.write(insert, read_back)
 
     async def get(self, user_id: UserId) -> User | None:  # noqa: D102
         with self._store.operation():
@@ -71,7 +92,8 @@ class MongoUserRepository(UserRepository):
     async def update(self, user: User, *, expected_version: int) -> None:  # noqa: D102
         document = user_to_document(user)
         key = document.pop("_id")
-        with self._store.operation():
+
+        async def replace() -> None:
             await self._store.ready()
             try:
                 result = await self._store.users.update_one(
@@ -81,10 +103,21 @@ class MongoUserRepository(UserRepository):
                 raise EmailTakenError(user.email.value) from exc
             if result.matched_count:
                 return
-            exists = await self._store.user_exists(user.id)
-        if not exists:
+            if await self._store.user_exists(user.id):
+                raise VersionConflictError(user.id.value, expected_version)
             raise UserNotFoundError(user.id.value)
-        raise VersionConflictError(user.id.value, expected_version)
+
+        async def read_back() -> NotSeen | None:
+            stored = await self._stored(user.id)
+            if stored is None:
+                raise UserNotFoundError(user.id.value)
+            if stored == user:
+                return None
+            if stored.version == expected_version:
+                return NOT_SEEN  # neither this write nor anyone else's
+            raise VersionConflictError(user.id.value, expected_version)
+
+        await self._store.write(replace, read_back)
 
     async def delete(self, user_id: UserId) -> bool:  # noqa: D102
         key = user_key(user_id)
@@ -118,3 +151,8 @@ class MongoUserRepository(UserRepository):
     async def ping(self) -> None:  # noqa: D102
         with self._store.operation():
             await self._store.database.command("ping")
+
+    async def _stored(self, user_id: UserId) -> User | None:
+        """The user as a majority of the replica set has it (to read back a lost write)."""
+        found = await self._store.confirmed(USERS).find_one({"_id": user_key(user_id)})
+        return None if found is None else user_from_document(found)
