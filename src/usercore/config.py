@@ -133,6 +133,9 @@ class Settings:
     session_max_age_seconds: int = attrs.field(default=90 * 24 * 3600, validator=_positive)
     #: Live sessions per user; a login beyond it ends the oldest.
     max_sessions: int = attrs.field(default=100, validator=_positive)
+    #: Seconds after a rotation during which the previous refresh token may be
+    #: presented again (a client retrying a lost answer); 0: never, reuse revokes.
+    refresh_reuse_interval_seconds: int = attrs.field(default=0, validator=_between(0, 300))
     # Server.
     host: str = "127.0.0.1"
     port: int = attrs.field(default=8000, validator=_port)

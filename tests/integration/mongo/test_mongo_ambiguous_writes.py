@@ -20,13 +20,14 @@ from pymongo.errors import (
     WriteConcernError,
 )
 
+from tests.contract.token_kit import token_kit
 from tests.integration.mongo.standins import FailingCollection, StandInDatabase
 from tests.integration.mongo.support import mongo_database
 from usercore.adapters.mongo import MongoSessionRepository, MongoStore, MongoUserRepository
 from usercore.adapters.mongo.documents import user_to_document
 from usercore.domain.errors import EmailTakenError, VersionConflictError
 from usercore.ports.errors import OutcomeUnknownError, StorageUnavailableError
-from usercore.testing import RecordFactory
+from usercore.testing import RecordFactory, Repositories
 
 pytestmark = pytest.mark.mongo
 
@@ -222,3 +223,17 @@ async def test_when_the_read_back_fails_too_the_outcome_is_unknown(make: RecordF
         with pytest.raises(OutcomeUnknownError):
             await MongoUserRepository(store).add(user)
         assert await database.get_collection("users").find_one(user_to_document(user)) is not None
+
+
+async def test_a_refresh_whose_rotation_answer_was_lost_succeeds_and_the_session_lives(
+    store: MongoStore,
+) -> None:
+    kit = token_kit(
+        Repositories(users=MongoUserRepository(store), sessions=MongoSessionRepository(store)),
+        now=NOW,
+    )
+    first = await kit.log_in()
+    _lose_answer(store, "sessions", "update_one", NetworkTimeout("timed out"))
+    second = await kit.tokens.refresh_grant(refresh_token=first.refresh_token)
+    third = await kit.tokens.refresh_grant(refresh_token=second.refresh_token)
+    assert await kit.tokens.authenticate(access_token=third.access_token)

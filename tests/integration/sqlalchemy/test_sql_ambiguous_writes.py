@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from tests.contract.token_kit import token_kit
 from tests.integration.sqlalchemy.proxy import FaultProxy
 from tests.integration.sqlalchemy.support import empty_postgres, open_database, repositories_on
 from usercore.adapters.sqlalchemy import SqlAlchemyDatabase
@@ -108,3 +109,15 @@ async def test_a_delete_whose_answer_was_lost_is_an_unknown_outcome(
         await repos.users.delete(user.id)
     assert isinstance(raised.value, StorageUnavailableError)
     assert await repos.users.get(user.id) is None
+
+
+async def test_a_refresh_whose_rotation_answer_was_lost_succeeds_and_the_session_lives(
+    proxy: FaultProxy, repos: Repositories
+) -> None:
+    kit = token_kit(repos, now=NOW)
+    first = await kit.log_in()
+    proxy.lose_reply_containing(b"UPDATE 1")
+    second = await kit.tokens.refresh_grant(refresh_token=first.refresh_token)
+    assert proxy.replies_lost == 1
+    third = await kit.tokens.refresh_grant(refresh_token=second.refresh_token)
+    assert await kit.tokens.authenticate(access_token=third.access_token)
