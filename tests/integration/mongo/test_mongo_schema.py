@@ -156,13 +156,34 @@ async def test_ping_does_not_need_the_schema() -> None:
 
 
 def _stages(plan: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Every stage of a winning plan, through each shard's plan when explained by mongos."""
     stages = [plan]
-    for key in ("inputStage", "queryPlan"):
+    for key in ("inputStage", "queryPlan", "winningPlan"):
         if isinstance(plan.get(key), Mapping):
             stages.extend(_stages(plan[key]))
-    for child in plan.get("inputStages", []):
+    for child in (*plan.get("inputStages", []), *plan.get("shards", [])):
         stages.extend(_stages(child))
     return stages
+
+
+def test_plans_explained_by_mongos_are_read_shard_by_shard() -> None:
+    # mongos answers with one winning plan per shard under "shards".
+    sharded = {
+        "stage": "SHARD_MERGE",
+        "shards": [
+            {
+                "shardName": "rs0",
+                "winningPlan": {
+                    "stage": "FETCH",
+                    "inputStage": {"stage": "IXSCAN", "indexName": "email_unique"},
+                },
+            },
+            {"shardName": "rs1", "winningPlan": {"stage": "COLLSCAN"}},
+        ],
+    }
+    found = _stages(sharded)
+    assert {stage.get("indexName") for stage in found} >= {"email_unique"}
+    assert any(stage.get("stage") == "COLLSCAN" for stage in found)
 
 
 async def _index_used(database: Any, collection: str, find: Mapping[str, Any]) -> set[str]:
