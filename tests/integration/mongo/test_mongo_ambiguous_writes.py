@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import attrs
 import pytest
@@ -237,3 +238,17 @@ async def test_a_refresh_whose_rotation_answer_was_lost_succeeds_and_the_session
     second = await kit.tokens.refresh_grant(refresh_token=first.refresh_token)
     third = await kit.tokens.refresh_grant(refresh_token=second.refresh_token)
     assert await kit.tokens.authenticate(access_token=third.access_token)
+
+
+class _CommandsFail(StandInDatabase):
+    async def command(self, command: Any, *args: Any, **kwargs: Any) -> Any:
+        raise AutoReconnect("connection closed")
+
+
+async def test_a_failure_before_the_write_is_not_read_back(make: RecordFactory) -> None:
+    # The schema check failed: nothing was written, so nothing is unknown.
+    async with mongo_database() as database:
+        store = MongoStore(_CommandsFail(database))  # type: ignore[arg-type]
+        with pytest.raises(StorageUnavailableError) as raised:
+            await MongoUserRepository(store).add(make.user())
+    assert not isinstance(raised.value, OutcomeUnknownError)

@@ -44,7 +44,6 @@ class MongoSessionRepository(SessionRepository):
 
     async def add(self, session: Session) -> None:  # noqa: D102 - documented by the port
         async def insert() -> None:
-            await self._store.ready()
             if not await self._store.user_exists(session.user_id):
                 raise UserNotFoundError(session.user_id.value)
             try:
@@ -73,7 +72,6 @@ class MongoSessionRepository(SessionRepository):
         del document["_id"]
 
         async def replace() -> bool:
-            await self._store.ready()
             if not await self._store.user_exists(current.user_id):
                 return False
             result = await self._store.sessions.update_one(
@@ -101,7 +99,6 @@ class MongoSessionRepository(SessionRepository):
         now = utc_millis(now)
 
         async def mark() -> bool:
-            await self._store.ready()
             found = await self._store.sessions.find_one(
                 {"_id": session_id, "revoked_at": None}, projection={"user_id": True}
             )

@@ -101,10 +101,10 @@ class MongoStore:
         attempt: Callable[[], Awaitable[T]],
         read_back: Callable[[], Awaitable[T | NotSeen]],
     ) -> T:
-        """Run a write under :meth:`operation`; when its answer was lost, read back what happened.
+        """Check the schema, then write under :meth:`operation`; if the answer is lost, read back.
 
         Args:
-            attempt: Makes the write (after :meth:`ready`) and returns its
+            attempt: Makes the write (:meth:`ready` has passed) and returns its
                 result, raising the port's errors for what the server refused.
             read_back: Called, under a deadline of its own, when ``attempt``
                 failed in a way that may have applied it
@@ -116,11 +116,14 @@ class MongoStore:
         Raises:
             OutcomeUnknownError: ``read_back`` saw neither, or failed too.
         """
+        writing = False
         try:
             with self.operation():
+                await self.ready()
+                writing = True
                 return await attempt()
         except StorageUnavailableError as exc:
-            if not may_have_applied(exc.__cause__):
+            if not writing or not may_have_applied(exc.__cause__):
                 raise
             lost = exc
         unknown = OutcomeUnknownError(BACKEND, f"{lost.reason}; the write may have been applied")

@@ -55,7 +55,6 @@ class MongoUserRepository(UserRepository):
 
     async def add(self, user: User) -> None:  # noqa: D102 - documented by the port
         async def insert() -> None:
-            await self._store.ready()
             try:
                 await self._store.users.insert_one(user_to_document(user))
             except DuplicateKeyError as exc:
@@ -94,7 +93,6 @@ class MongoUserRepository(UserRepository):
         key = document.pop("_id")
 
         async def replace() -> None:
-            await self._store.ready()
             try:
                 result = await self._store.users.update_one(
                     {"_id": key, "version": expected_version}, {"$set": document}
