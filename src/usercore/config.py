@@ -109,6 +109,10 @@ class Settings:
     # Storage.
     db_pool_size: int = setting(10, read=whole(1))
     db_timeout_seconds: float = setting(5.0, read=positive_seconds())
+    #: The bound on each step of ``usercore migrate`` (building an index on a
+    #: large collection takes longer than any request may); reaching the
+    #: server is still bounded by ``db_timeout_seconds``.
+    migrate_timeout_seconds: float = setting(3600.0, read=positive_seconds())
     # Login throttling: free failures in a row, then a doubling delay up to this cap.
     login_free_failures: int = setting(5, read=whole(0, MAX_FREE_FAILURES))
     login_max_delay_seconds: int = setting(900, read=whole(1, MAX_DELAY_CEILING_SECONDS))
@@ -124,6 +128,9 @@ class Settings:
     session_max_age_seconds: int = setting(90 * 24 * 3600, read=whole(1))
     #: Live sessions per user; a login beyond it ends the oldest.
     max_sessions: int = setting(100, read=whole(1))
+    #: Seconds after a rotation during which the previous refresh token may be
+    #: presented again (a client retrying a lost answer); 0: never, reuse revokes.
+    refresh_reuse_interval_seconds: int = setting(0, read=whole(0, 300))
     # Server.
     host: str = setting("127.0.0.1", read=text())
     port: int = setting(8000, read=whole(*_PORTS))

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ import usercore
 from usercore.container.storage import BACKENDS
 from usercore.entrypoints.cli import accounts
 from usercore.entrypoints.cli.main import main
+from usercore.ports.errors import MigrationError
 
 PASSWORD = "correct horse battery staple"
 
@@ -83,6 +85,33 @@ def test_flags_win_over_the_environment(
     monkeypatch.setenv("USERCORE_DATABASE_URL", "nosuch://x")
     assert main(["migrate", "--database-url", "memory://"]) == 0
     assert "up to date" in capsys.readouterr().out
+
+
+def test_migrate_prints_a_line_per_step_and_a_failure_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seen: dict[str, object] = {}
+
+    async def migrate(
+        database_url: str,
+        pool_size: int,
+        timeout_seconds: float,
+        *,
+        data_dir: Path,
+        migrate_timeout_seconds: float,
+        progress: Callable[[str], None],
+    ) -> None:
+        seen["timeout"] = migrate_timeout_seconds
+        progress("users.email_unique: building")
+        raise MigrationError("mongodb", "users.email_unique: a@example.com (2)")
+
+    monkeypatch.setattr("usercore.entrypoints.cli.main.migrate_storage", migrate)
+    monkeypatch.setenv("USERCORE_MIGRATE_TIMEOUT_SECONDS", "120")
+    assert main(["migrate", "--database-url", "mongodb://127.0.0.1:1/x"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "usercore: users.email_unique: building\n"
+    assert err == "usercore: mongodb: cannot migrate: users.email_unique: a@example.com (2)\n"
+    assert seen["timeout"] == 120
 
 
 def test_creates_users_with_the_password_from_stdin(

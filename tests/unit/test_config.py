@@ -33,6 +33,11 @@ def test_flags_win_over_the_environment_which_wins_over_defaults() -> None:
         ({"USERCORE_PASSWORD_MIN_SCORE": "-1"}, "USERCORE_PASSWORD_MIN_SCORE"),
         ({"USERCORE_DATABASE_URL": "nonsense"}, "USERCORE_DATABASE_URL"),
         ({"USERCORE_LOG_FORMAT": "xml"}, "USERCORE_LOG_FORMAT"),
+        ({"USERCORE_MIGRATE_TIMEOUT_SECONDS": "0"}, "USERCORE_MIGRATE_TIMEOUT_SECONDS"),
+        (
+            {"USERCORE_REFRESH_REUSE_INTERVAL_SECONDS": "301"},
+            "USERCORE_REFRESH_REUSE_INTERVAL_SECONDS",
+        ),
     ],
 )
 def test_a_bad_setting_is_named_in_one_line(environ: dict[str, str], named: str) -> None:
@@ -120,3 +125,15 @@ def test_constructing_settings_directly_takes_typed_values_only() -> None:
     assert Settings(db_timeout_seconds=2).db_timeout_seconds == 2
     with pytest.raises(SettingsError, match="USERCORE_PORT"):
         Settings(port="8000")  # type: ignore[arg-type]
+
+
+def test_migrate_has_a_long_bound_of_its_own() -> None:
+    assert Settings.load(environ={}).migrate_timeout_seconds == 3600
+    environ = {"USERCORE_MIGRATE_TIMEOUT_SECONDS": "90.5"}
+    assert Settings.load(environ=environ).migrate_timeout_seconds == 90.5
+
+
+def test_the_refresh_reuse_interval_is_off_unless_set() -> None:
+    assert Settings.load(environ={}).refresh_reuse_interval_seconds == 0
+    environ = {"USERCORE_REFRESH_REUSE_INTERVAL_SECONDS": "20"}
+    assert Settings.load(environ=environ).refresh_reuse_interval_seconds == 20

@@ -56,6 +56,7 @@ def make_kit(
     *,
     max_sessions: int = 100,
     session_max_age_seconds: int = 90 * 24 * 3600,
+    refresh_reuse_interval_seconds: int = 0,
 ) -> Kit:
     """A kit whose session repository is of type ``sessions``, with these session limits."""
     store = InMemoryStore()
@@ -79,6 +80,7 @@ def make_kit(
         refresh_token_ttl_seconds=REFRESH_TTL,
         max_sessions=max_sessions,
         session_max_age_seconds=session_max_age_seconds,
+        refresh_reuse_interval_seconds=refresh_reuse_interval_seconds,
     )
     users = UserService(
         users=user_repository,

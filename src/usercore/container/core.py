@@ -188,6 +188,7 @@ class Container(containers.DeclarativeContainer):
         refresh_token_ttl_seconds=config.refresh_token_ttl_seconds,
         session_max_age_seconds=config.session_max_age_seconds,
         max_sessions=config.max_sessions,
+        refresh_reuse_interval_seconds=config.refresh_reuse_interval_seconds,
     )
     session_service = providers.Singleton(
         SessionService, users=user_repository, sessions=session_repository, clock=clock

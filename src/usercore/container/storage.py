@@ -68,13 +68,23 @@ def backend_for(database_url: str) -> str:
         ) from None
 
 
+#: The bound on each step of a migration when none is given.
+MIGRATE_TIMEOUT_SECONDS = 3600.0
+
+
 @attrs.frozen
 class StorageOptions:
-    """What a backend needs to connect, from the settings."""
+    """What a backend needs to connect, from the settings.
+
+    ``migrate_timeout_seconds`` bounds each step of a migration, and
+    ``progress`` is told of each (backends that can say one), one line each.
+    """
 
     database_url: str
     pool_size: int
     timeout_seconds: float
+    migrate_timeout_seconds: float = MIGRATE_TIMEOUT_SECONDS
+    progress: Callable[[str], None] | None = None
 
 
 def _memory_storage(options: StorageOptions) -> AbstractAsyncContextManager[Storage]:
@@ -92,7 +102,9 @@ async def _no_schema(options: StorageOptions) -> None:
     return None
 
 
-def _mongo_client(options: StorageOptions) -> AsyncMongoClient[dict[str, Any]]:
+def _mongo_client(
+    options: StorageOptions, *, migrating: bool = False
+) -> AsyncMongoClient[dict[str, Any]]:
     try:
         from usercore.adapters.mongo import mongo_client
     except ImportError as exc:
@@ -105,6 +117,7 @@ def _mongo_client(options: StorageOptions) -> AsyncMongoClient[dict[str, Any]]:
             options.database_url,
             timeout_seconds=options.timeout_seconds,
             pool_size=options.pool_size,
+            operation_timeout_seconds=options.migrate_timeout_seconds if migrating else None,
         )
     except ValueError as exc:
         raise SettingsError("database_url", str(exc)) from None
@@ -135,11 +148,11 @@ async def _mongo_storage(options: StorageOptions) -> AsyncIterator[Storage]:
 
 
 async def _mongo_schema(options: StorageOptions) -> None:
-    client = _mongo_client(options)
+    client = _mongo_client(options, migrating=True)
     from usercore.adapters.mongo import default_database, migrate_schema
 
     try:
-        await migrate_schema(default_database(client))
+        await migrate_schema(default_database(client), progress=options.progress)
     finally:
         await client.close()
 
@@ -234,12 +247,27 @@ async def open_storage(
 
 
 async def migrate_storage(
-    database_url: str, pool_size: int, timeout_seconds: float, data_dir: Path | None = None
+    database_url: str,
+    pool_size: int,
+    timeout_seconds: float,
+    *,
+    data_dir: Path | None = None,
+    migrate_timeout_seconds: float = MIGRATE_TIMEOUT_SECONDS,
+    progress: Callable[[str], None] | None = None,
 ) -> None:
     """Bring the schema (tables, indexes) of the backend at ``database_url`` up to date.
 
-    Idempotent: running it on an up-to-date schema changes nothing.
+    Idempotent: running it on an up-to-date schema changes nothing. Reaching
+    the database is bounded by ``timeout_seconds``; on MongoDB each index
+    build by ``migrate_timeout_seconds``, with a line to ``progress`` for each.
+
+    Raises:
+        MigrationError: The schema cannot be brought up to date as things are;
+            the message says what to do.
+        StorageUnavailableError: The database can't be reached.
     """
     check_sqlite_directory(database_url, data_dir)
-    options = StorageOptions(database_url, pool_size, timeout_seconds)
+    options = StorageOptions(
+        database_url, pool_size, timeout_seconds, migrate_timeout_seconds, progress
+    )
     await _MIGRATORS[backend_for(database_url)](options)

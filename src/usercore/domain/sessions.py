@@ -112,6 +112,25 @@ class Session:
             expires_at=expires_at,
         )
 
+    def rotated_again(self, *, token_hash: str, now: datetime, expires_at: datetime) -> Session:
+        """The next generation for a client that presents the previous token again.
+
+        That client never received the current token (the answer to its
+        refresh was lost): the current token is superseded, but ranked before
+        the previous one, so the previous token stays the one a retry may
+        present and the never-seen one counts as reuse like any older one.
+        """
+        *older, previous = self.previous_hashes
+        hashes = (*older, self.token_hash, previous)[-MAX_PREVIOUS_HASHES:]
+        return attrs.evolve(
+            self,
+            token_hash=token_hash,
+            previous_hashes=hashes,
+            generation=self.generation + 1,
+            last_used_at=now,
+            expires_at=expires_at,
+        )
+
     def revoked(self, *, now: datetime) -> Session:
         """This session, revoked at ``now`` (unchanged if already revoked)."""
         return self if self.revoked_at is not None else attrs.evolve(self, revoked_at=now)

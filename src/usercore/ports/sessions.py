@@ -12,6 +12,9 @@ from usercore.domain.sessions import Session
 class SessionRepository(Protocol):
     """Stores login sessions. Every method may raise ``StorageUnavailableError``.
 
+    Writes may raise ``ValidationError`` for a value the storage cannot hold
+    (text with lone surrogates, say); a read for such a value finds nothing.
+
     Sessions belong to a user: deleting the user (``UserRepository.delete``)
     deletes their sessions. Each method is atomic.
     """

@@ -14,6 +14,9 @@ from usercore.domain.user import User
 class UserRepository(Protocol):
     """Stores users. Every method may raise ``StorageUnavailableError``.
 
+    Writes may raise ``ValidationError`` for a value the storage cannot hold
+    (text with lone surrogates, say); a read for such a value finds nothing.
+
     Each method is atomic: it is applied whole or not at all, and concurrent
     calls behave as if made one after another.
     """

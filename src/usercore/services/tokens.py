@@ -12,6 +12,11 @@ the loser of a race between two refreshes with the same token: from the
 server's side, a client racing itself looks exactly like an attacker racing
 the client, so clients must not refresh one session concurrently.
 
+A client whose refresh answer was lost retries with the token it still
+holds, now the previous one. With a reuse interval (off by default) that
+retry, within the interval of the rotation, rotates again instead of
+revoking the session.
+
 Refresh tokens slide: each one is valid ``refresh_token_ttl`` from when it
 was issued, so a session lives while it is used and ends after that long idle,
 but never longer than ``session_max_age`` from its login.
@@ -118,6 +123,7 @@ class TokenService:
         refresh_token_ttl_seconds: int,
         session_max_age_seconds: int = 90 * 24 * 3600,
         max_sessions: int = 100,
+        refresh_reuse_interval_seconds: int = 0,
     ) -> None:
         self._users = users
         self._sessions = sessions
@@ -132,6 +138,7 @@ class TokenService:
         self._expires_in = access_token_ttl_seconds
         self._max_age = timedelta(seconds=session_max_age_seconds)
         self._max_sessions = max_sessions
+        self._reuse_interval = timedelta(seconds=refresh_reuse_interval_seconds)
 
     async def password_grant(self, *, email: str, password: str, user_agent: str = "") -> TokenPair:
         """Log in: check the password and start a new session (RFC 6749 §4.3).
@@ -190,7 +197,9 @@ class TokenService:
     async def refresh_grant(self, *, refresh_token: str) -> TokenPair:
         """Exchange a refresh token for new tokens (RFC 6749 §6); the old one is used up.
 
-        Presenting a token that was already exchanged revokes its whole session.
+        Presenting a token that was already exchanged revokes its whole session;
+        with a reuse interval, the immediately previous token presented within
+        it of its rotation rotates again instead (see :meth:`_retried_in_time`).
 
         Raises:
             InvalidTokenError: The token is unknown, expired, revoked or reused;
@@ -204,7 +213,14 @@ class TokenService:
             raise InvalidTokenError
         new_token = self._new_refresh_token(session.id)
         expires_at = min(now + self._refresh_ttl, session.created_at + self._max_age)
-        rotated = session.rotated(token_hash=_token_hash(new_token), now=now, expires_at=expires_at)
+        if _matches(_token_hash(refresh_token), session.token_hash):
+            rotated = session.rotated(
+                token_hash=_token_hash(new_token), now=now, expires_at=expires_at
+            )
+        else:  # a retry within the reuse interval
+            rotated = session.rotated_again(
+                token_hash=_token_hash(new_token), now=now, expires_at=expires_at
+            )
         if not await self._sessions.rotate(session, rotated):
             # Another refresh with this very token got there first: reuse.
             await self._revoke_reused(session, now)
@@ -272,13 +288,30 @@ class TokenService:
         if session is None:
             raise InvalidTokenError
         token_hash = _token_hash(refresh_token)
-        if not _matches(token_hash, session.token_hash):
+        current = _matches(token_hash, session.token_hash)
+        if not current and not self._retried_in_time(token_hash, session, now):
             if any(_matches(token_hash, stored) for stored in session.previous_hashes):
                 await self._revoke_reused(session, now)
             raise InvalidTokenError
         if not session.is_live(now):
             raise InvalidTokenError
         return session
+
+    def _retried_in_time(self, token_hash: str, session: Session, now: datetime) -> bool:
+        """Whether a client retries a refresh whose answer it lost, within the reuse interval.
+
+        Only the immediately previous token counts, and only within the
+        interval after the rotation that superseded it (``last_used_at``).
+        A thief holding it can rotate too within that window; the client's
+        next refresh then presents a superseded token and revokes the
+        session, as without the interval.
+        """
+        return (
+            self._reuse_interval > timedelta(0)
+            and bool(session.previous_hashes)
+            and _matches(token_hash, session.previous_hashes[-1])
+            and now - session.last_used_at <= self._reuse_interval
+        )
 
     def _new_refresh_token(self, session_id: str) -> str:
         return f"{session_id}.{secrets.token_urlsafe(REFRESH_SECRET_BYTES)}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, cast
 
@@ -31,6 +31,44 @@ real_server_only = pytest.mark.skipif(
 )
 
 
+class MongomockCommands:
+    """mongomock-motor's database, answering the inspection commands a real server answers.
+
+    mongomock implements ``ping`` only; the adapter also sends
+    ``listIndexes`` (with build state), ``listCollections`` (for the
+    default collation) and, from ``usercore migrate``, ``aggregate``. This
+    answers them from mongomock's own state, with
+    the reply shapes MongoDB documents: every index finished, no collection
+    with options. Everything else is mongomock-motor's.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def command(self, command: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(command, Mapping) and "listIndexes" in command:
+            collection = self._inner.get_collection(command["listIndexes"])
+            indexes = await collection.list_indexes().to_list(None)
+            return _cursor_reply([dict(index) for index in indexes])
+        if isinstance(command, Mapping) and "aggregate" in command:
+            collection = self._inner.get_collection(command["aggregate"])
+            found = await collection.aggregate(command["pipeline"]).to_list(None)
+            return _cursor_reply(found)
+        if isinstance(command, Mapping) and "listCollections" in command:
+            names = await self._inner.list_collection_names()
+            wanted = command.get("filter", {}).get("name", {}).get("$in", names)
+            infos = [{"name": n, "type": "collection", "options": {}} for n in names if n in wanted]
+            return _cursor_reply(infos)
+        return await self._inner.command(command, *args, **kwargs)
+
+
+def _cursor_reply(batch: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"cursor": {"id": 0, "firstBatch": batch}, "ok": 1.0}
+
+
 @asynccontextmanager
 async def mongo_database(*, indexed: bool = True) -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
     """A fresh, empty database, dropped afterwards; with the adapter's indexes when ``indexed``."""
@@ -39,7 +77,9 @@ async def mongo_database(*, indexed: bool = True) -> AsyncIterator[AsyncDatabase
 
         fake: Any = AsyncMongoMockClient()
         # mongomock-motor mimics the async API without subclassing pymongo's types.
-        database = cast("AsyncDatabase[dict[str, Any]]", fake.get_database("usercore"))
+        database = cast(
+            "AsyncDatabase[dict[str, Any]]", MongomockCommands(fake.get_database("usercore"))
+        )
         if indexed:
             await migrate_schema(database)
         yield database

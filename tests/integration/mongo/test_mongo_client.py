@@ -1,11 +1,16 @@
-"""The client usercore builds from a database URL: bounded timeouts, URL options win, no I/O."""
+"""The client usercore builds from a database URL: bounded timeouts, safe options, no I/O."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from bson.binary import UuidRepresentation
+from pymongo import AsyncMongoClient, ReadPreference
 
-from usercore.adapters.mongo import default_database, mongo_client
+from usercore.adapters.mongo import MongoStore, default_database, mongo_client
+from usercore.config import SettingsError
+from usercore.container.storage import migrate_storage
 
 pytestmark = pytest.mark.mongo
 
@@ -32,7 +37,86 @@ async def test_options_in_the_url_win_over_the_defaults() -> None:
         assert client.options.server_selection_timeout == 1.234
         assert client.options.timeout == 5.0
         assert client.options.pool_options.max_pool_size == 3
-        assert client.write_concern.document == {"w": "majority"}
+        assert client.write_concern.document == {"w": "majority", "j": True}
+    finally:
+        await client.close()
+
+
+async def test_migrate_gets_a_long_bound_per_operation_and_the_short_one_to_connect() -> None:
+    url = "mongodb://127.0.0.1:1/app?timeoutMS=5000&socketTimeoutMS=5000"
+    client = mongo_client(url, timeout_seconds=2.0, operation_timeout_seconds=3600.0)
+    try:
+        options = client.options
+        # No client-side operation timeout: it would also bound server selection.
+        assert options.timeout is None
+        assert options.pool_options.socket_timeout == 3600.0
+        assert options.server_selection_timeout == 2.0
+        assert options.pool_options.connect_timeout == 2.0
+    finally:
+        await client.close()
+
+
+async def test_writes_default_to_majority_and_journal() -> None:
+    client = mongo_client("mongodb://127.0.0.1:1/app")
+    try:
+        assert client.write_concern.document == {"w": "majority", "j": True}
+    finally:
+        await client.close()
+
+
+@pytest.mark.parametrize(
+    ("query", "document"),
+    [("w=1", {"w": 1, "j": True}), ("journal=false", {"w": "majority", "j": False})],
+)
+async def test_a_write_concern_in_the_url_wins(query: str, document: dict[str, Any]) -> None:
+    client = mongo_client(f"mongodb://127.0.0.1:1/app?{query}")
+    try:
+        assert client.write_concern.document == document
+    finally:
+        await client.close()
+
+
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [
+        ("w=0", "w=0"),
+        ("readPreference=secondary", "readPreference=secondary"),
+        ("readpreference=secondaryPreferred", "readPreference=secondaryPreferred"),
+        ("readPreference=nearest", "readPreference=nearest"),
+    ],
+)
+async def test_options_that_break_guarantees_are_refused_naming_them(
+    query: str, named: str
+) -> None:
+    url = f"mongodb://127.0.0.1:1/app?{query}"
+    with pytest.raises(ValueError, match=named):
+        mongo_client(url)
+    # At start, as one settings error naming the URL setting and the option.
+    with pytest.raises(SettingsError, match=f"DATABASE_URL: .*{named}") as raised:
+        await migrate_storage(url, 5, 0.5)
+    assert "\n" not in str(raised.value)
+
+
+async def test_usercore_collections_read_from_the_primary_whatever_the_client_says() -> None:
+    # A database handed over by a client configured for secondary reads.
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        "mongodb://127.0.0.1:1/app?readPreference=secondaryPreferred", connect=False
+    )
+    try:
+        store = MongoStore(client.get_database("app"))
+        assert store.users.read_preference == ReadPreference.PRIMARY
+        assert store.sessions.read_preference == ReadPreference.PRIMARY
+    finally:
+        await client.close()
+
+
+async def test_a_database_with_unacknowledged_writes_is_refused() -> None:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        "mongodb://127.0.0.1:1/app?w=0", connect=False
+    )
+    try:
+        with pytest.raises(ValueError, match="unacknowledged"):
+            MongoStore(client.get_database("app"))
     finally:
         await client.close()
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.integration.mongo.support import mongo_repositories
+from usercore.domain.email import Email
 from usercore.domain.errors import EmailTakenError, VersionConflictError
 from usercore.domain.listing import UserQuery
 from usercore.domain.passwords import PasswordPolicy
@@ -59,6 +60,14 @@ def service(repositories: Repositories, clock: ManualClock) -> UserService:
     )
 
 
+async def _warm_pool(repositories: Repositories, connections: int) -> None:
+    # A cold pool opens a few connections at a time (pymongo's maxConnecting
+    # is 2), so the first operations would queue for connections instead of
+    # racing on the server, and on a slow link hit the timeout.
+    await asyncio.gather(*(repositories.users.ping() for _ in range(connections)))
+    await repositories.users.get_by_email(Email("warm@example.com"))  # the schema check, once
+
+
 def _letter_cases(address: str, count: int) -> list[str]:
     letters = [i for i, char in enumerate(address) if char.isalpha()]
     variants = []
@@ -76,6 +85,7 @@ async def test_100_concurrent_registrations_of_one_email_create_exactly_one_user
 ) -> None:
     emails = _letter_cases("ada.lovelace@example.com", 100)
     assert len(set(emails)) == 100
+    await _warm_pool(repositories, 100)
     results = await asyncio.gather(
         *(service.register(email=email, password=PASSWORD) for email in emails),
         return_exceptions=True,

@@ -54,8 +54,13 @@ def test_prefix_range_bounds_exactly_the_strings_with_the_prefix(
     prefix: str, upper: str | None
 ) -> None:
     bounds = prefix_range(prefix)
+    assert bounds is not None
     assert bounds["$gte"] == prefix
     assert bounds.get("$lt") == upper
+
+
+def test_no_range_for_a_prefix_bson_cannot_hold() -> None:
+    assert prefix_range("x\udfff") is None
 
 
 @real_server_only

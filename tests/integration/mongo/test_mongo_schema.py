@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.integration.mongo.standins import StandInDatabase
 from tests.integration.mongo.support import mongo_database, real_server_only
 from usercore.adapters.mongo import (
     MongoSessionRepository,
@@ -16,6 +17,8 @@ from usercore.adapters.mongo import (
     migrate_schema,
 )
 from usercore.adapters.mongo.documents import user_to_document
+from usercore.adapters.mongo.schema import ListedIndex, index_problems
+from usercore.domain.email import Email
 from usercore.ports.errors import SchemaOutOfDateError
 from usercore.testing import RecordFactory
 
@@ -69,19 +72,118 @@ async def test_the_adapter_refuses_a_database_without_the_unique_email_index() -
         assert await users.get(user.id) == user
 
 
+async def test_the_adapter_refuses_an_index_still_being_built() -> None:
+    make = RecordFactory()
+    async with mongo_database() as database:
+        inspected = StandInDatabase(database, building={("users", "email_unique")})
+        users = MongoUserRepository(MongoStore(inspected))  # type: ignore[arg-type]
+        with pytest.raises(SchemaOutOfDateError, match=r"email_unique.*still being built"):
+            await users.add(make.user())
+        inspected.building.clear()  # the build finished: no restart needed
+        user = make.user()
+        await users.add(user)
+        assert await users.get(user.id) == user
+
+
+async def test_the_adapter_refuses_a_unique_email_index_with_other_options() -> None:
+    async with mongo_database() as database:
+        users = database.get_collection("users")
+        await users.drop_index("email_unique")
+        # Unique only among active users: an inactive account's email could be taken again.
+        await users.create_index(
+            [("email", 1)],
+            name="email_unique",
+            unique=True,
+            partialFilterExpression={"is_active": True},
+        )
+        with pytest.raises(SchemaOutOfDateError, match=r"email_unique.*other options"):
+            await MongoUserRepository(MongoStore(database)).get_by_email(Email("a@example.com"))
+
+
+async def test_the_adapter_refuses_a_collection_with_a_default_collation() -> None:
+    # A case-insensitive collation would make "A@x" and "a@x" equal and bend the prefix range.
+    async with mongo_database() as database:
+        inspected = StandInDatabase(database, collations={"users": {"locale": "en", "strength": 2}})
+        users = MongoUserRepository(MongoStore(inspected))  # type: ignore[arg-type]
+        with pytest.raises(SchemaOutOfDateError, match=r"users.*collation"):
+            await users.get(RecordFactory().user().id)
+
+
+async def test_the_schema_is_checked_again_after_the_recheck_interval() -> None:
+    make = RecordFactory()
+    async with mongo_database() as database:
+        store = MongoStore(database, schema_recheck_seconds=0)
+        users = MongoUserRepository(store)
+        await users.add(make.user())
+        await database.get_collection("users").drop_index("email_unique")
+        with pytest.raises(SchemaOutOfDateError, match="email_unique"):
+            await users.add(make.user())
+
+
+async def test_a_passed_check_is_trusted_until_the_recheck_interval() -> None:
+    make = RecordFactory()
+    async with mongo_database() as database:
+        inspected = StandInDatabase(database)
+        users = MongoUserRepository(MongoStore(inspected, schema_recheck_seconds=3600))  # type: ignore[arg-type]
+        await users.add(make.user())
+        inspected.building.add(("users", "email_unique"))
+        await users.add(make.user())
+
+
+def test_an_index_made_by_hand_under_another_name_is_accepted() -> None:
+    # mongosh writes key directions as doubles; the name does not matter.
+    listed = [
+        ListedIndex(spec={"name": "by_hand", "key": {"expires_at": 1.0}, "expireAfterSeconds": 0})
+    ]
+    assert index_problems("login_throttle", listed) == []
+
+
+def test_a_ttl_index_with_another_delay_is_refused() -> None:
+    listed = [
+        ListedIndex(
+            spec={"name": "expires_at_ttl", "key": {"expires_at": 1}, "expireAfterSeconds": 3600}
+        )
+    ]
+    assert index_problems("login_throttle", listed) == [
+        "login_throttle.expires_at_ttl: an index on the same keys has other options "
+        "({'expireAfterSeconds': 3600}, needs {'expireAfterSeconds': 0}); drop it"
+    ]
+
+
 async def test_ping_does_not_need_the_schema() -> None:
     async with mongo_database(indexed=False) as database:
         await MongoUserRepository(MongoStore(database)).ping()
 
 
 def _stages(plan: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Every stage of a winning plan, through each shard's plan when explained by mongos."""
     stages = [plan]
-    for key in ("inputStage", "queryPlan"):
+    for key in ("inputStage", "queryPlan", "winningPlan"):
         if isinstance(plan.get(key), Mapping):
             stages.extend(_stages(plan[key]))
-    for child in plan.get("inputStages", []):
+    for child in (*plan.get("inputStages", []), *plan.get("shards", [])):
         stages.extend(_stages(child))
     return stages
+
+
+def test_plans_explained_by_mongos_are_read_shard_by_shard() -> None:
+    # mongos answers with one winning plan per shard under "shards".
+    sharded = {
+        "stage": "SHARD_MERGE",
+        "shards": [
+            {
+                "shardName": "rs0",
+                "winningPlan": {
+                    "stage": "FETCH",
+                    "inputStage": {"stage": "IXSCAN", "indexName": "email_unique"},
+                },
+            },
+            {"shardName": "rs1", "winningPlan": {"stage": "COLLSCAN"}},
+        ],
+    }
+    found = _stages(sharded)
+    assert {stage.get("indexName") for stage in found} >= {"email_unique"}
+    assert any(stage.get("stage") == "COLLSCAN" for stage in found)
 
 
 async def _index_used(database: Any, collection: str, find: Mapping[str, Any]) -> set[str]:

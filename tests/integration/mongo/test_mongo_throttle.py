@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.integration.mongo.standins import StandInDatabase
 from tests.integration.mongo.support import mongo_database, real_server_only
 from usercore.adapters.mongo import MongoStore, MongoThrottleStore, migrate_schema
 from usercore.ports.errors import SchemaOutOfDateError
@@ -34,6 +35,16 @@ async def test_the_store_refuses_a_collection_without_the_ttl_index() -> None:
         assert (
             await store.record_failure("k", now=NOW, expires_at=NOW + timedelta(1))
         ).failures == 1
+
+
+async def test_the_store_refuses_a_ttl_index_still_being_built() -> None:
+    async with mongo_database() as database:
+        inspected = StandInDatabase(database, building={("login_throttle", "expires_at_ttl")})
+        store = MongoThrottleStore(MongoStore(inspected))  # type: ignore[arg-type]
+        with pytest.raises(SchemaOutOfDateError, match=r"expires_at_ttl.*still being built"):
+            await store.get("k")
+        inspected.building.clear()
+        assert await store.get("k") is None
 
 
 async def test_records_hold_no_more_than_the_count_and_the_times() -> None:

@@ -15,6 +15,10 @@ class FaultProxy:
     ``reset()`` aborts every connection and refuses new ones (the server
     looks down); ``blackhole()`` keeps connections open but forwards nothing
     (the network looks hung); ``restore()`` forwards again.
+    ``lose_reply_containing(marker)`` lets a statement through and, once the
+    server's reply carrying ``marker`` comes back (a command tag such as
+    ``INSERT 0 1``: the statement has committed), drops that reply and cuts
+    the connection, once.
     """
 
     target_host: str
@@ -24,6 +28,9 @@ class FaultProxy:
     _mode: str = "open"
     _flowing: asyncio.Event = attrs.field(factory=asyncio.Event)
     _writers: set[asyncio.StreamWriter] = attrs.field(factory=set)
+    _lose_marker: bytes | None = None
+    #: How many replies were lost to ``lose_reply_containing``.
+    replies_lost: int = 0
     _tasks: set[asyncio.Task[None]] = attrs.field(factory=set)
 
     async def start(self) -> None:
@@ -51,6 +58,10 @@ class FaultProxy:
         """Accept and hold connections, forwarding nothing either way."""
         self._mode = "blackhole"
         self._flowing.clear()
+
+    def lose_reply_containing(self, marker: bytes) -> None:
+        """Drop the next reply from the server that carries ``marker``, and cut its connection."""
+        self._lose_marker = marker
 
     def restore(self) -> None:
         """Forward again."""
@@ -80,7 +91,7 @@ class FaultProxy:
         self._writers.add(upstream)
         pipes = [
             asyncio.ensure_future(self._pipe(client_reader, upstream)),
-            asyncio.ensure_future(self._pipe(upstream_reader, client)),
+            asyncio.ensure_future(self._pipe(upstream_reader, client, replies=True)),
         ]
         self._tasks.update(pipes)
         try:
@@ -93,11 +104,19 @@ class FaultProxy:
                 self._writers.discard(writer)
                 writer.transport.abort()
 
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pipe(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, replies: bool = False
+    ) -> None:
         with contextlib.suppress(OSError, asyncio.IncompleteReadError):
             while data := await reader.read(65536):
                 await self._flowing.wait()
                 if writer.transport.is_closing():
+                    return
+                marker = self._lose_marker
+                if replies and marker is not None and marker in data:
+                    # Committed on the server; the client never hears of it.
+                    self._lose_marker = None
+                    self.replies_lost += 1
                     return
                 writer.write(data)
                 await writer.drain()

@@ -133,7 +133,11 @@ async def test_after_a_cut_mid_batch_every_acknowledged_user_reads_back_whole(
     proxy.restore()
     await asyncio.gather(*writers)
     assert told_exists
-    assert ambiguous
+    if fault == "reset":
+        assert ambiguous
+    # A blackholed statement is held by the proxy and delivered on restore,
+    # where the adapter's read-back of a lost answer usually finds it
+    # committed: then the caller is told it exists, and nothing is ambiguous.
     stored = {user.id: user for user in await _all_users(repos)}
     # Every user the caller was told exists is there, exactly as written...
     for user in told_exists:

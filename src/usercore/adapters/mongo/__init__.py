@@ -1,7 +1,7 @@
 """MongoDB storage on pymongo's async client: the storage ports, indexes and client setup."""
 
 from usercore.adapters.mongo.client import DEFAULT_DATABASE, default_database, mongo_client
-from usercore.adapters.mongo.schema import migrate_schema
+from usercore.adapters.mongo.migration import migrate_schema
 from usercore.adapters.mongo.sessions import MongoSessionRepository
 from usercore.adapters.mongo.store import MongoStore
 from usercore.adapters.mongo.throttle import MongoThrottleStore

@@ -120,8 +120,23 @@ def session_from_document(document: Document) -> Session:
     )
 
 
-def prefix_range(prefix: str) -> dict[str, str]:
+def storable(text: str) -> bool:
+    """Whether BSON can hold ``text``: UTF-8 strings only, so no lone surrogates.
+
+    A query for text that cannot be stored can match nothing, and is not sent.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def prefix_range(prefix: str) -> dict[str, str] | None:
     """A range filter matching exactly the strings that start with ``prefix``.
+
+    None when no stored string can start with ``prefix`` (it is not
+    :func:`storable`).
 
     A range (unlike a regular expression) is served by the unique email index.
     MongoDB compares strings by their UTF-8 bytes, which orders them like
@@ -129,6 +144,8 @@ def prefix_range(prefix: str) -> dict[str, str]:
     last code point incremented (carrying past U+10FFFF, skipping surrogates,
     which UTF-8 cannot encode).
     """
+    if not storable(prefix):
+        return None
     bounds = {"$gte": prefix}
     chars = list(prefix)
     while chars:

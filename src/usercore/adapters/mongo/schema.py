@@ -1,15 +1,17 @@
-"""The collections and indexes the adapter's queries need, and the check that they exist."""
+"""The collections and indexes the adapter's queries need, and the check that they are usable."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
-from pymongo import ASCENDING, IndexModel
+import attrs
+from pymongo import ASCENDING, IndexModel, ReadPreference
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import OperationFailure
 
 from usercore.adapters.mongo.documents import Document
-from usercore.adapters.mongo.errors import translated
 
 USERS = "users"
 SESSIONS = "sessions"
@@ -51,66 +53,155 @@ LOGIN_THROTTLE_INDEXES = (
     IndexModel([("expires_at", ASCENDING)], name=THROTTLE_TTL_INDEX, expireAfterSeconds=0),
 )
 
+#: Every index the adapter creates, by collection.
+INDEXES: Mapping[str, tuple[IndexModel, ...]] = {
+    USERS: USERS_INDEXES,
+    SESSIONS: SESSIONS_INDEXES,
+    LOGIN_THROTTLE: LOGIN_THROTTLE_INDEXES,
+}
 
-async def migrate_schema(database: AsyncDatabase[Document]) -> None:
-    """Create every index the adapter needs and bring stored documents to the current shape.
+#: How long a passed schema check is trusted before it is made again: an index
+#: dropped by hand is noticed within this long.
+SCHEMA_RECHECK_SECONDS = 60.0
 
-    Idempotent: existing indexes are left as they are, and documents already
-    in the current shape are not touched. Run with no server using the
-    database (``usercore migrate``).
+_NAMESPACE_NOT_FOUND = 26
+#: Index options that change what an index enforces or which queries it serves.
+_FLAGS = ("unique", "sparse", "hidden")
+_VALUES = ("expireAfterSeconds", "partialFilterExpression")
 
-    Raises:
-        StorageUnavailableError: The server could not be reached or refused.
+
+@attrs.frozen
+class ListedIndex:
+    """An index as the server lists it.
+
+    Attributes:
+        spec: Its name, ``key`` and options, as ``listIndexes`` gives them.
+        building: Still being built: listed, but not yet enforcing anything.
     """
-    with translated():
-        await database.get_collection(USERS).create_indexes(list(USERS_INDEXES))
-        await database.get_collection(SESSIONS).create_indexes(list(SESSIONS_INDEXES))
-        await database.get_collection(LOGIN_THROTTLE).create_indexes(list(LOGIN_THROTTLE_INDEXES))
-        await _credential_epochs(database)
-        await database.get_collection(SCHEMA).update_one(
-            {"_id": "documents"}, {"$set": {"version": DOCUMENTS_VERSION}}, upsert=True
+
+    spec: Mapping[str, Any]
+    building: bool = False
+
+
+async def listed_indexes(database: AsyncDatabase[Document], collection: str) -> list[ListedIndex]:
+    """The indexes of ``collection``, finished or still being built.
+
+    ``listIndexes`` lists a build in progress like a finished index; with
+    ``includeBuildUUIDs`` (MongoDB 4.4+) it lists it as ``{spec, buildUUID}``.
+    """
+    try:
+        reply = await database.command({"listIndexes": collection, "includeBuildUUIDs": True})
+    except OperationFailure as exc:
+        if exc.code == _NAMESPACE_NOT_FOUND:
+            return []
+        raise
+    return [
+        ListedIndex(spec=entry["spec"], building=True)
+        if "buildUUID" in entry
+        else ListedIndex(spec=entry, building=False)
+        for entry in reply["cursor"]["firstBatch"]
+    ]
+
+
+async def collations(
+    database: AsyncDatabase[Document], collections: Iterable[str]
+) -> dict[str, Mapping[str, Any]]:
+    """The default collation of each of ``collections`` that has one other than ``simple``."""
+    reply = await database.command(
+        {"listCollections": 1, "filter": {"name": {"$in": list(collections)}}}
+    )
+    found = {}
+    for info in reply["cursor"]["firstBatch"]:
+        collation = info.get("options", {}).get("collation")
+        if collation and collation.get("locale") != "simple":
+            found[info["name"]] = collation
+    return found
+
+
+def _keys(spec: Mapping[str, Any]) -> list[tuple[str, float]]:
+    # Keys created by hand in mongosh are doubles (1.0), ours are ints.
+    return [(field, float(direction)) for field, direction in dict(spec["key"]).items()]
+
+
+def _options(spec: Mapping[str, Any]) -> dict[str, Any]:
+    options: dict[str, Any] = {name: True for name in _FLAGS if spec.get(name)}
+    options.update({name: spec[name] for name in _VALUES if spec.get(name) is not None})
+    if spec.get("collation", {}).get("locale", "simple") != "simple":
+        options["collation"] = spec["collation"]
+    return options
+
+
+def index_problem(collection: str, model: IndexModel, listed: Iterable[ListedIndex]) -> str | None:
+    """What keeps the index ``model`` of ``collection`` from being used, in words; None if nothing.
+
+    It must be listed with exactly the keys and the options the adapter
+    creates (under any name), and finished.
+    """
+    expected = model.document
+    same_keys = [index for index in listed if _keys(index.spec) == _keys(expected)]
+    where = f"{collection}.{expected['name']}"
+    if not same_keys:
+        return f"{where} is missing"
+    if not any(_options(index.spec) == _options(expected) for index in same_keys):
+        return (
+            f"{where}: an index on the same keys has other options "
+            f"({_options(same_keys[0].spec)}, needs {_options(expected)}); drop it"
         )
+    if all(index.building for index in same_keys):
+        return f"{where} is still being built"
+    return None
+
+
+def index_problems(collection: str, listed: Iterable[ListedIndex]) -> list[str]:
+    """What keeps the adapter's indexes of ``collection`` from being used; empty if nothing."""
+    listed = list(listed)
+    found = (index_problem(collection, model, listed) for model in INDEXES[collection])
+    return [problem for problem in found if problem is not None]
+
+
+async def schema_problems(
+    database: AsyncDatabase[Document], collections: Iterable[str]
+) -> list[str]:
+    """Everything that keeps ``collections`` from being used safely; empty when nothing does."""
+    collections = list(collections)
+    problems = [
+        f"the {name} collection has a default collation ({dict(collation)}); "
+        "usercore compares emails and ids byte by byte: recreate it without one"
+        for name, collation in (await collations(database, collections)).items()
+    ]
+    for collection in collections:
+        problems.extend(index_problems(collection, await listed_indexes(database, collection)))
+    return problems
+
+
+class RecheckedCheck:
+    """A check that, once passed, is trusted for ``recheck_seconds``, then made again.
+
+    A failed check is never trusted: the next call makes it again, so an
+    index whose build finishes is used without a restart.
+
+    Args:
+        check: Raises when the schema is not usable.
+        recheck_seconds: How long a pass is trusted.
+    """
+
+    def __init__(self, check: Callable[[], Awaitable[None]], recheck_seconds: float) -> None:
+        self._check = check
+        self._recheck_seconds = recheck_seconds
+        self._passed_at: float | None = None
+
+    async def __call__(self) -> None:
+        """Return if the check passed within ``recheck_seconds``, or passes now."""
+        passed_at = self._passed_at
+        if passed_at is not None and time.monotonic() - passed_at < self._recheck_seconds:
+            return
+        self._passed_at = None
+        await self._check()
+        self._passed_at = time.monotonic()
 
 
 async def documents_version(database: AsyncDatabase[Document]) -> int:
     """The shape stored documents have (0 for a database never migrated)."""
-    found = await database.get_collection(SCHEMA).find_one({"_id": "documents"})
+    marker = database.get_collection(SCHEMA, read_preference=ReadPreference.PRIMARY)
+    found = await marker.find_one({"_id": "documents"})
     return 0 if found is None else int(found["version"])
-
-
-async def _credential_epochs(database: AsyncDatabase[Document]) -> None:
-    # Version 1 revoked by time: sessions begun before the user's
-    # sessions_valid_after were void. Mark them revoked, so that none comes
-    # back to life at epoch 1, then drop the field.
-    users = database.get_collection(USERS)
-    sessions = database.get_collection(SESSIONS)
-    old = users.find({"sessions_valid_after": {"$exists": True}}, {"sessions_valid_after": True})
-    async for user in old:
-        valid_after = user["sessions_valid_after"]
-        await sessions.update_many(
-            {"user_id": user["_id"], "revoked_at": None, "created_at": {"$lt": valid_after}},
-            {"$set": {"revoked_at": valid_after}},
-        )
-        await users.update_one(
-            {"_id": user["_id"]},
-            {"$set": {"credential_epoch": 1}, "$unset": {"sessions_valid_after": ""}},
-        )
-    await sessions.update_many(
-        {"epoch": {"$exists": False}}, {"$set": {"epoch": 1, "user_agent": ""}}
-    )
-
-
-def has_unique_email_index(index_information: Mapping[str, Any]) -> bool:
-    """Whether ``index_information()`` of the users collection shows a unique index on email."""
-    return any(
-        spec.get("unique") and [field for field, _ in spec["key"]] == ["email"]
-        for spec in index_information.values()
-    )
-
-
-def has_ttl_index(index_information: Mapping[str, Any], field: str) -> bool:
-    """Whether ``index_information()`` of a collection shows a TTL index on ``field`` alone."""
-    return any(
-        "expireAfterSeconds" in spec and [name for name, _ in spec["key"]] == [field]
-        for spec in index_information.values()
-    )

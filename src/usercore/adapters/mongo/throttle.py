@@ -10,7 +10,7 @@ from pymongo.errors import DuplicateKeyError
 
 from usercore.adapters.mongo.documents import Document, aware
 from usercore.adapters.mongo.errors import BACKEND
-from usercore.adapters.mongo.schema import LOGIN_THROTTLE, has_ttl_index
+from usercore.adapters.mongo.schema import LOGIN_THROTTLE, schema_problems
 from usercore.adapters.mongo.store import MongoStore
 from usercore.domain.throttle import ThrottleState
 from usercore.domain.timestamps import utc_millis
@@ -38,8 +38,8 @@ class MongoThrottleStore(ThrottleStore):
 
     def __init__(self, store: MongoStore) -> None:
         self._store = store
-        self._records: AsyncCollection[Document] = store.database.get_collection(LOGIN_THROTTLE)
-        self._schema_checked = False
+        self._records: AsyncCollection[Document] = store.collection(LOGIN_THROTTLE)
+        self._schema = store.rechecked(self._check_schema)
 
     async def get(self, key: str) -> ThrottleState | None:  # noqa: D102 - documented by the port
         with self._store.operation():
@@ -92,15 +92,15 @@ class MongoThrottleStore(ThrottleStore):
         """Refuse to count in a collection that would grow without bound.
 
         Raises:
-            SchemaOutOfDateError: The TTL index on ``expires_at`` is missing.
+            SchemaOutOfDateError: The TTL index on ``expires_at`` is missing,
+                still being built or not a TTL index of usercore's.
         """
-        if self._schema_checked:
-            return
-        if not has_ttl_index(await self._records.index_information(), "expires_at"):
-            raise SchemaOutOfDateError(
-                BACKEND, f"the {LOGIN_THROTTLE} collection has no TTL index on expires_at"
-            )
-        self._schema_checked = True
+        await self._schema()
+
+    async def _check_schema(self) -> None:
+        problems = await schema_problems(self._store.database, (LOGIN_THROTTLE,))
+        if problems:
+            raise SchemaOutOfDateError(BACKEND, "; ".join(problems))
 
 
 def _state(document: Document) -> ThrottleState:

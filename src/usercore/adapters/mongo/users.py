@@ -10,12 +10,14 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from usercore.adapters.mongo.documents import (
     prefix_range,
+    storable,
     user_from_document,
     user_key,
     user_to_document,
 )
 from usercore.adapters.mongo.errors import is_email_violation
-from usercore.adapters.mongo.store import MongoStore
+from usercore.adapters.mongo.schema import USERS
+from usercore.adapters.mongo.store import NOT_SEEN, MongoStore, NotSeen
 from usercore.domain.email import Email
 from usercore.domain.errors import EmailTakenError, UserNotFoundError, VersionConflictError
 from usercore.domain.ids import UserId
@@ -42,20 +44,39 @@ class MongoUserRepository(UserRepository):
     ``revoke``, ``revoke_all``) first checks that the user exists and treats
     them as absent; the TTL index purges them when they expire, and deleting
     the same user id again removes them at once.
+
+    When the answer to ``add`` or ``update`` is lost (the connection broke or
+    the time ran out after the write was sent, or the write concern was not
+    met), the user is read back from the primary at majority read concern:
+    exactly what was written is success, a conflicting write is
+    ``EmailTakenError`` / ``VersionConflictError``, neither is
+    ``OutcomeUnknownError``. ``delete`` is not read back: it raises
+    ``StorageUnavailableError`` and is safe to call again.
     """
 
     def __init__(self, store: MongoStore) -> None:
         self._store = store
 
     async def add(self, user: User) -> None:  # noqa: D102 - documented by the port
-        with self._store.operation():
-            await self._store.ready()
+        async def insert() -> None:
             try:
                 await self._store.users.insert_one(user_to_document(user))
             except DuplicateKeyError as exc:
                 if is_email_violation(exc):
                     raise EmailTakenError(user.email.value) from exc
                 raise ValueError(f"user {user.id} is already stored") from exc
+
+        async def read_back() -> NotSeen | None:
+            if await self._stored(user.id) == user:
+                return None
+            holder = await self._store.confirmed(USERS).find_one(
+                {"email": user.email.value}, projection={"_id": True}
+            )
+            if holder is not None:
+                raise EmailTakenError(user.email.value)
+            return NOT_SEEN
+
+        await self._store.write(insert, read_back)
 
     async def add_many(self, users: Sequence[User]) -> set[UserId]:  # noqa: D102
         if not users:
@@ -92,6 +113,8 @@ class MongoUserRepository(UserRepository):
         return None if found is None else user_from_document(found)
 
     async def get_by_email(self, email: Email) -> User | None:  # noqa: D102
+        if not storable(email.value):
+            return None
         with self._store.operation():
             await self._store.ready()
             found = await self._store.users.find_one({"email": email.value})
@@ -100,8 +123,8 @@ class MongoUserRepository(UserRepository):
     async def update(self, user: User, *, expected_version: int) -> None:  # noqa: D102
         document = user_to_document(user)
         key = document.pop("_id")
-        with self._store.operation():
-            await self._store.ready()
+
+        async def replace() -> None:
             try:
                 result = await self._store.users.update_one(
                     {"_id": key, "version": expected_version}, {"$set": document}
@@ -110,10 +133,21 @@ class MongoUserRepository(UserRepository):
                 raise EmailTakenError(user.email.value) from exc
             if result.matched_count:
                 return
-            exists = await self._store.user_exists(user.id)
-        if not exists:
+            if await self._store.user_exists(user.id):
+                raise VersionConflictError(user.id.value, expected_version)
             raise UserNotFoundError(user.id.value)
-        raise VersionConflictError(user.id.value, expected_version)
+
+        async def read_back() -> NotSeen | None:
+            stored = await self._stored(user.id)
+            if stored is None:
+                raise UserNotFoundError(user.id.value)
+            if stored == user:
+                return None
+            if stored.version == expected_version:
+                return NOT_SEEN  # neither this write nor anyone else's
+            raise VersionConflictError(user.id.value, expected_version)
+
+        await self._store.write(replace, read_back)
 
     async def delete(self, user_id: UserId) -> bool:  # noqa: D102
         key = user_key(user_id)
@@ -130,7 +164,10 @@ class MongoUserRepository(UserRepository):
         if query.after is not None:
             criteria["_id"] = {"$gt": user_key(query.after)}
         if query.email_prefix:
-            criteria["email"] = prefix_range(query.email_prefix)
+            bounds = prefix_range(query.email_prefix)
+            if bounds is None:
+                return Page(items=(), next_cursor=None)
+            criteria["email"] = bounds
         if query.role is not None:
             criteria["roles"] = query.role.name
         if query.is_active is not None:
@@ -144,3 +181,8 @@ class MongoUserRepository(UserRepository):
     async def ping(self) -> None:  # noqa: D102
         with self._store.operation():
             await self._store.database.command("ping")
+
+    async def _stored(self, user_id: UserId) -> User | None:
+        """The user as a majority of the replica set has it (to read back a lost write)."""
+        found = await self._store.confirmed(USERS).find_one({"_id": user_key(user_id)})
+        return None if found is None else user_from_document(found)

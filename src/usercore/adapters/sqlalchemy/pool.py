@@ -22,6 +22,7 @@ from usercore.adapters.sqlalchemy.connections import ConnectionPool, PoolClosedE
 from usercore.adapters.sqlalchemy.engine import ConnectSettings
 from usercore.adapters.sqlalchemy.errors import unavailable
 from usercore.adapters.sqlalchemy.executors import ConstraintViolationError, Row, Statement
+from usercore.ports.errors import OutcomeUnknownError
 
 #: Driver failures that mean "storage trouble" (server errors included:
 #: too many connections, statement timeout, shutting down).
@@ -32,6 +33,14 @@ _FAILURES: tuple[type[BaseException], ...] = (
     OSError,
     TimeoutError,
     PoolClosedError,  # disposed while the operation waited for a connection
+)
+#: Failures while a statement was on the line that leave its outcome unknown:
+#: the connection broke, or the time ran out (asyncpg then asks the server to
+#: cancel it, which may come after the commit).
+_ANSWER_LOST: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresConnectionError,
+    OSError,
+    TimeoutError,
 )
 #: Idle connections are closed after this long, so an idle worker gives its
 #: server connections back.
@@ -90,7 +99,9 @@ class PoolExecutor:
     async def execute(self, statement: Statement, params: Mapping[str, Any]) -> int:  # noqa: D102
         sql, args = self._bind(statement, params)
         try:
-            status: str = await self._run(lambda conn, t: conn.execute(sql, *args, timeout=t))
+            status: str = await self._run(
+                lambda conn, t: conn.execute(sql, *args, timeout=t), write=True
+            )
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise ConstraintViolationError(_violation_kind(exc), exc.constraint_name or "") from exc
         # The command tag ends with the row count: "UPDATE 1", "INSERT 0 1".
@@ -101,7 +112,9 @@ class PoolExecutor:
     ) -> Row | None:
         sql, args = self._bind(statement, params)
         try:
-            row: Row | None = await self._run(lambda conn, t: conn.fetchrow(sql, *args, timeout=t))
+            row: Row | None = await self._run(
+                lambda conn, t: conn.fetchrow(sql, *args, timeout=t), write=True
+            )
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise ConstraintViolationError(_violation_kind(exc), exc.constraint_name or "") from exc
         return row
@@ -134,7 +147,15 @@ class PoolExecutor:
             self.statement_hook(sql, tuple(args))
         return sql, args
 
-    async def _run(self, work: Callable[[Any, float], Awaitable[Any]]) -> Any:
+    async def _run(
+        self, work: Callable[[Any, float], Awaitable[Any]], *, write: bool = False
+    ) -> Any:
+        """Run ``work`` on a pooled connection within the bound, translating failures.
+
+        A write whose answer was lost once the statement was on the line (see
+        ``_ANSWER_LOST``) raises ``OutcomeUnknownError``: every statement
+        runs in autocommit, so it may have committed.
+        """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._timeout
         try:
@@ -145,13 +166,20 @@ class PoolExecutor:
             conn = await pool.acquire(deadline - loop.time())
             try:
                 result = await work(conn, deadline - loop.time())
-            except asyncpg.PostgresError:
-                pool.release(conn)  # the server answered: the connection is fine
-                raise
-            except BaseException:
+            except BaseException as exc:
+                if isinstance(exc, asyncpg.PostgresError) and not isinstance(
+                    exc, asyncpg.PostgresConnectionError
+                ):
+                    pool.release(conn)  # the server answered: the connection is fine
+                    raise
                 # Cut, timed out or cancelled mid-statement: its state is
                 # unknown, so it is closed and a fresh one made next time.
                 pool.discard(conn)
+                if write and isinstance(exc, _ANSWER_LOST):
+                    lost = unavailable("postgresql", exc, timeout=self._timeout)
+                    raise OutcomeUnknownError(
+                        "postgresql", f"{lost.reason}; the write may have been applied"
+                    ) from exc
                 raise
             else:
                 pool.release(conn)

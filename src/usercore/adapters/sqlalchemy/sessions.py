@@ -8,10 +8,13 @@ import sqlalchemy as sa
 
 from usercore.adapters.sqlalchemy.database import SqlAlchemyDatabase
 from usercore.adapters.sqlalchemy.executors import ConstraintViolationError, Statement
+from usercore.adapters.sqlalchemy.outcomes import NOT_SEEN, NotSeen, settle
 from usercore.adapters.sqlalchemy.tables import sessions
 from usercore.domain.errors import UserNotFoundError
 from usercore.domain.ids import UserId
 from usercore.domain.sessions import Session
+from usercore.domain.timestamps import utc_millis
+from usercore.ports.errors import OutcomeUnknownError
 from usercore.ports.sessions import SessionRepository
 
 _INSERT = Statement(sessions.insert())
@@ -52,6 +55,11 @@ class SqlAlchemySessionRepository(SessionRepository):
 
     A foreign key to the user, ``ON DELETE CASCADE``, removes a deleted
     user's sessions in the same statement. Every method is one statement.
+
+    A lost answer to ``add``, ``rotate`` or ``revoke`` is settled by reading
+    the row back, as in ``SqlAlchemyUserRepository``; above all, a rotation
+    that committed reports True, so the caller does not take its own retry
+    for token reuse.
     """
 
     def __init__(self, database: SqlAlchemyDatabase) -> None:
@@ -60,8 +68,14 @@ class SqlAlchemySessionRepository(SessionRepository):
 
     async def add(self, session: Session) -> None:  # noqa: D102 - documented by the port
         row = self._codec.session_to_row(session)
+
+        async def read_back() -> NotSeen | None:
+            return None if await self.get(session.id) == session else NOT_SEEN
+
         try:
             await self._run.execute(_INSERT, row)
+        except OutcomeUnknownError as unknown:
+            await settle(unknown, read_back)
         except ConstraintViolationError as exc:
             if exc.kind == "foreign_key":
                 raise UserNotFoundError(session.user_id.value) from exc
@@ -77,12 +91,34 @@ class SqlAlchemySessionRepository(SessionRepository):
         row["where_id"] = current.id
         row["where_token_hash"] = current.token_hash
         row["where_generation"] = current.generation
-        changed = await self._run.execute(_ROTATE, row)
+
+        async def read_back() -> bool | NotSeen:
+            stored = await self.get(current.id)
+            if stored == rotated:
+                return True
+            # Still the current generation: neither this rotation nor another.
+            return NOT_SEEN if stored == current else False
+
+        try:
+            changed = await self._run.execute(_ROTATE, row)
+        except OutcomeUnknownError as unknown:
+            return await settle(unknown, read_back)
         return changed == 1
 
     async def revoke(self, session_id: str, *, now: datetime) -> bool:  # noqa: D102
         params = {"where_id": session_id, "now": self._codec.time_in(now)}
-        changed = await self._run.execute(_REVOKE, params)
+
+        async def read_back() -> bool | NotSeen:
+            stored = await self.get(session_id)
+            if stored is not None and stored.revoked_at is None:
+                return NOT_SEEN
+            # Revoked at this very millisecond: this call (or its twin) did it.
+            return stored is not None and stored.revoked_at == utc_millis(now)
+
+        try:
+            changed = await self._run.execute(_REVOKE, params)
+        except OutcomeUnknownError as unknown:
+            return await settle(unknown, read_back)
         return changed == 1
 
     async def revoke_all(self, user_id: UserId, *, now: datetime) -> int:  # noqa: D102

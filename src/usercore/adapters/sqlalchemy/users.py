@@ -12,12 +12,14 @@ from sqlalchemy.dialects import postgresql
 from usercore.adapters.sqlalchemy.batches import get_many_statement, insert_statement
 from usercore.adapters.sqlalchemy.database import SqlAlchemyDatabase
 from usercore.adapters.sqlalchemy.executors import ConstraintViolationError, Statement
+from usercore.adapters.sqlalchemy.outcomes import NOT_SEEN, NotSeen, settle
 from usercore.adapters.sqlalchemy.tables import users
 from usercore.domain.email import Email
 from usercore.domain.errors import EmailTakenError, UserNotFoundError, VersionConflictError
 from usercore.domain.ids import UserId
 from usercore.domain.listing import Page, UserQuery, user_page
 from usercore.domain.user import User
+from usercore.ports.errors import OutcomeUnknownError
 from usercore.ports.users import UserRepository
 
 # Statements are built once, every value a bind parameter, so each compiles once.
@@ -42,6 +44,12 @@ class SqlAlchemyUserRepository(UserRepository):
 
     Every method is one SQL statement (two for a failed update, to tell a
     missing user from a stale version), so each is atomic on its own.
+
+    When the answer to ``add`` or ``update`` is lost after the statement was
+    sent (the connection broke, the time ran out: it may have committed),
+    the row is read back: exactly what was written is success, a
+    conflicting write is ``EmailTakenError`` / ``VersionConflictError``,
+    neither is ``OutcomeUnknownError``. Other writes raise that unsettled.
     """
 
     def __init__(self, database: SqlAlchemyDatabase) -> None:
@@ -51,8 +59,18 @@ class SqlAlchemyUserRepository(UserRepository):
 
     async def add(self, user: User) -> None:  # noqa: D102 - documented by the port
         row = self._codec.user_to_row(user)
+
+        async def read_back() -> NotSeen | None:
+            if await self.get(user.id) == user:
+                return None
+            if await self._run.fetch_one(_GET_BY_EMAIL, {"email": user.email.value}):
+                raise EmailTakenError(user.email.value)
+            return NOT_SEEN
+
         try:
             await self._run.execute(_INSERT, row)
+        except OutcomeUnknownError as unknown:
+            await settle(unknown, read_back)
         except ConstraintViolationError as exc:
             error = _clash(exc, user)
             if not isinstance(error, EmailTakenError):
@@ -89,8 +107,22 @@ class SqlAlchemyUserRepository(UserRepository):
         del row["id"]
         row["where_id"] = user.id.value
         row["where_version"] = expected_version
+
+        async def read_back() -> NotSeen | None:
+            stored = await self.get(user.id)
+            if stored is None:
+                raise UserNotFoundError(user.id.value)
+            if stored == user:
+                return None
+            if stored.version == expected_version:
+                return NOT_SEEN  # neither this write nor anyone else's
+            raise VersionConflictError(user.id.value, expected_version)
+
         try:
             changed = await self._run.execute(_UPDATE, row)
+        except OutcomeUnknownError as unknown:
+            await settle(unknown, read_back)
+            return
         except ConstraintViolationError as exc:
             raise _clash(exc, user) from exc
         if changed == 1:

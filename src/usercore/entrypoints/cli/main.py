@@ -113,6 +113,8 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                 settings.db_pool_size,
                 settings.db_timeout_seconds,
                 data_dir=settings.data_dir,
+                migrate_timeout_seconds=settings.migrate_timeout_seconds,
+                progress=_progress,
             )
         )
         print("usercore: the storage schema is up to date")
@@ -144,6 +146,11 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return 0
     parser.print_help()
     return 0
+
+
+def _progress(line: str) -> None:
+    # Flushed: an index build can take minutes, and the line says which.
+    print(f"usercore: {line}", flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
