@@ -15,6 +15,9 @@ from usercore.testing.contract.base import RecordFactory, Repositories
 class UserBatchContract:
     """Part of :class:`UserRepositoryContract`: storing and reading many users at once."""
 
+    # Marked, so the suite runs under pytest-asyncio's strict mode as well as auto mode.
+    pytestmark = pytest.mark.asyncio
+
     async def test_add_many_stores_every_new_user_whole(
         self, repositories: Repositories, make: RecordFactory
     ) -> None:

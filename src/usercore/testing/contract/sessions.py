@@ -6,6 +6,7 @@ import asyncio
 
 import attrs
 import pytest
+import pytest_asyncio
 
 from usercore.domain.errors import UserNotFoundError
 from usercore.domain.sessions import MAX_PREVIOUS_HASHES, Session
@@ -16,12 +17,15 @@ from usercore.testing.contract.base import RecordFactory, Repositories
 class SessionRepositoryContract:
     """Subclass with a ``repositories`` fixture that yields `Repositories` over empty storage."""
 
+    # Marked, so the suite runs under pytest-asyncio's strict mode as well as auto mode.
+    pytestmark = pytest.mark.asyncio
+
     @pytest.fixture
     def make(self) -> RecordFactory:
         """Fresh records for one test."""
         return RecordFactory()
 
-    @pytest.fixture
+    @pytest_asyncio.fixture
     async def user(self, repositories: Repositories, make: RecordFactory) -> User:
         """A stored user to own sessions."""
         user = make.user()

@@ -30,11 +30,14 @@ class ThrottleStoreContract:
     Example::
 
         class TestMyThrottle(ThrottleStoreContract):
-            @pytest.fixture
+            @pytest_asyncio.fixture
             async def throttle_store(self):
                 async with my_backend() as store:
                     yield store
     """
+
+    # Marked, so the suite runs under pytest-asyncio's strict mode as well as auto mode.
+    pytestmark = pytest.mark.asyncio
 
     @pytest.fixture
     def key(self) -> str:

@@ -38,11 +38,14 @@ class UserRepositoryContract(UserBatchContract):
     Example::
 
         class TestMyUsers(UserRepositoryContract):
-            @pytest.fixture
+            @pytest_asyncio.fixture
             async def repositories(self):
                 async with my_backend() as (users, sessions):
                     yield Repositories(users=users, sessions=sessions)
     """
+
+    # Marked, so the suite runs under pytest-asyncio's strict mode as well as auto mode.
+    pytestmark = pytest.mark.asyncio
 
     @pytest.fixture
     def make(self) -> RecordFactory:
