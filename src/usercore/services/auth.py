@@ -16,6 +16,7 @@ from usercore.ports.clock import Clock
 from usercore.ports.hashing import PasswordHasher
 from usercore.ports.users import UserRepository
 from usercore.services import security
+from usercore.services.arguments import text_of
 from usercore.services.passwords import check_password_length, verify_password
 from usercore.services.security import SecurityEvent
 from usercore.services.throttle import LoginThrottle, claim_attempt
@@ -59,6 +60,7 @@ class AuthService:
             ValidationError: The password is longer than any account can have.
             HasherBusyError: Too many hashes are waiting.
         """
+        email, password = text_of(email, "email"), text_of(password, "password")
         check_password_length(password)
         await claim_attempt(self._throttle, email)
         try:

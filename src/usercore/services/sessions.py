@@ -11,6 +11,7 @@ from usercore.ports.sessions import SessionRepository
 from usercore.ports.users import UserRepository
 from usercore.services import security
 from usercore.services._writes import apply_change
+from usercore.services.arguments import actor_of, text_of, user_id_of
 from usercore.services.policy import require_admin
 from usercore.services.security import SecurityEvent
 
@@ -32,6 +33,7 @@ class SessionService:
 
     async def list_sessions(self, *, actor: User) -> list[Session]:
         """The live sessions of ``actor``, newest first."""
+        actor = actor_of(actor)
         now = self._clock.now()
         stored = await self._sessions.list_for_user(actor.id)
         live = [
@@ -49,7 +51,8 @@ class SessionService:
             SessionNotFoundError: No live session of ``actor`` has this id
                 (another user's session is not found either).
         """
-        session_id = parse_uuid(session_id, field="session_id")
+        actor = actor_of(actor)
+        session_id = parse_uuid(text_of(session_id, "session_id"), field="session_id")
         session = await self._sessions.get(session_id)
         now = self._clock.now()
         if (
@@ -69,17 +72,19 @@ class SessionService:
         Returns:
             The user as stored after the change (at its next credential epoch).
         """
+        actor = actor_of(actor)
         user = await self._end_all(actor.id, known=actor)
         security.record(SecurityEvent.ALL_SESSIONS_REVOKED, user_id=actor.id)
         return user
 
-    async def admin_revoke_all(self, *, actor: User, user_id: UserId) -> User:
+    async def admin_revoke_all(self, *, actor: User, user_id: UserId | str) -> User:
         """End every session and access token of a user (administrators only).
 
         Raises:
             PermissionDeniedError: ``actor`` is not an administrator.
             UserNotFoundError: No such user.
         """
+        actor, user_id = actor_of(actor), user_id_of(user_id)
         require_admin(actor, "revoke_sessions")
         user = await self._end_all(user_id, known=actor)
         security.record(SecurityEvent.ALL_SESSIONS_REVOKED, user_id=user_id, actor_id=actor.id)

@@ -51,6 +51,7 @@ from usercore.ports.tokens import (
 )
 from usercore.ports.users import UserRepository
 from usercore.services import security
+from usercore.services.arguments import text_of, user_of
 from usercore.services.auth import AuthService
 from usercore.services.security import SecurityEvent
 
@@ -154,6 +155,7 @@ class TokenService:
             ThrottledError: Too many recent failures for this email.
             ValidationError: The password is longer than any account can have.
         """
+        user_agent = text_of(user_agent, "user_agent")
         user = await self._auth.authenticate(email=email, password=password)
         return await self.issue(user, user_agent=user_agent)
 
@@ -168,6 +170,7 @@ class TokenService:
         Raises:
             InvalidCredentialsError: The user is inactive or no longer stored.
         """
+        user, user_agent = user_of(user), text_of(user_agent, "user_agent")
         if not user.is_active:
             raise InvalidCredentialsError
         now = self._clock.now()
@@ -206,6 +209,7 @@ class TokenService:
                 its user is gone or inactive; or its session was started under
                 another credential epoch than the user's current one.
         """
+        refresh_token = text_of(refresh_token, "refresh_token")
         now = self._clock.now()
         session = await self._current_session(refresh_token, now)
         user = await self._users.get(session.user_id)
@@ -237,7 +241,7 @@ class TokenService:
         Unknown, malformed and already revoked tokens are ignored, as RFC 7009
         §2.2 asks. Access tokens already issued stay valid until they expire.
         """
-        session_id = _session_id_of(token)
+        session_id = _session_id_of(text_of(token, "token"))
         if session_id is None:
             return
         session = await self._sessions.get(session_id)
@@ -272,6 +276,7 @@ class TokenService:
         Raises:
             InvalidTokenError: As :meth:`authenticate`.
         """
+        access_token = text_of(access_token, "access_token")
         claims = self._verifier.verify(access_token, now=self._clock.now())
         user = await self._users.get(claims.subject)
         if user is None or not user.accepts_credentials_of(claims.epoch):

@@ -8,7 +8,7 @@ from typing import Any
 import attrs
 
 from usercore.domain.email import Email
-from usercore.domain.errors import InvalidCredentialsError, UserNotFoundError
+from usercore.domain.errors import InvalidCredentialsError, UserNotFoundError, ValidationError
 from usercore.domain.ids import UserId
 from usercore.domain.listing import Page, UserQuery
 from usercore.domain.names import parse_name
@@ -20,6 +20,17 @@ from usercore.ports.hashing import PasswordHasher
 from usercore.ports.users import UserRepository
 from usercore.services import security
 from usercore.services._writes import apply_change
+from usercore.services.arguments import (
+    actor_of,
+    optional_flag_of,
+    optional_roles_of,
+    optional_text_of,
+    query_of,
+    roles_of,
+    text_of,
+    user_id_of,
+    version_of,
+)
 from usercore.services.passwords import (
     PasswordRules,
     check_new_password,
@@ -97,7 +108,7 @@ class UserService:
         email: str,
         password: str,
         name: str = "",
-        roles: frozenset[Role] = frozenset({Role.USER}),
+        roles: Iterable[Role | str] = frozenset({Role.USER}),
         is_verified: bool = False,
     ) -> User:
         """Create an account with chosen roles: an operator's action, never reachable over HTTP.
@@ -109,20 +120,26 @@ class UserService:
             WeakPasswordError: The password policy refused the password.
             EmailTakenError: The (normalised) email has an account already.
         """
-        parsed_email = Email.parse(email)
-        parsed_name = parse_name(name)
+        parsed_email = Email.parse(text_of(email, "email"))
+        parsed_name = parse_name(text_of(name, "name"))
+        parsed_roles = roles_of(roles)
+        verified = optional_flag_of(is_verified, "is_verified")
         password_hash = await check_new_password(
-            self._policy, self._hasher, password, email=parsed_email, name=parsed_name
+            self._policy,
+            self._hasher,
+            text_of(password, "password"),
+            email=parsed_email,
+            name=parsed_name,
         )
         user = User.create(
             id=UserId(self._ids.new_id()),
             email=parsed_email,
             name=parsed_name,
             password_hash=password_hash,
-            roles=roles,
+            roles=parsed_roles,
             now=self._clock.now(),
         )
-        if is_verified:
+        if verified:
             user = user.with_admin_changes(now=user.created_at, is_verified=True)
         await self._users.add(user)
         return user
@@ -154,30 +171,38 @@ class UserService:
         import (``on_conflict``); two records of one import with one
         normalised email are never merged: the later one is refused.
         """
+        try:
+            conflict = OnConflict(on_conflict)
+        except ValueError:
+            choices = ", ".join(option.value for option in OnConflict)
+            raise ValidationError("on_conflict", f"must be one of {choices}") from None
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValidationError("batch_size", "must be a whole number of at least 1")
         importer = Importer(
             users=self._users,
             hasher=self._hasher,
             clock=self._clock,
             ids=self._ids,
-            on_conflict=OnConflict(on_conflict),
+            on_conflict=conflict,
             batch_size=batch_size,
         )
         return importer.run(records)
 
-    async def find(self, user_id: UserId) -> User | None:
+    async def find(self, user_id: UserId | str) -> User | None:
         """The stored user with this id, for an entrypoint to load its actor.
 
         Performs no authorization: use :meth:`get_user` on behalf of a user.
         """
-        return await self._users.get(user_id)
+        return await self._users.get(user_id_of(user_id))
 
-    async def get_user(self, *, actor: User, user_id: UserId) -> User:
+    async def get_user(self, *, actor: User, user_id: UserId | str) -> User:
         """Read a user: oneself, or anyone for an administrator.
 
         Raises:
             UserNotFoundError: No such user, or it is another user's record
                 and ``actor`` is not an administrator.
         """
+        actor, user_id = actor_of(actor), user_id_of(user_id)
         require_self_or_admin(actor, user_id)
         if actor.id == user_id:
             return actor
@@ -186,14 +211,14 @@ class UserService:
             raise UserNotFoundError(user_id.value)
         return user
 
-    async def list_users(self, *, actor: User, query: UserQuery) -> Page[User]:
-        """One page of users, in id order (administrators only).
+    async def list_users(self, *, actor: User, query: UserQuery | None = None) -> Page[User]:
+        """One page of users, in id order (administrators only); the first page by default.
 
         Raises:
             PermissionDeniedError: ``actor`` is not an administrator.
         """
-        require_admin(actor, "list_users")
-        return await self._users.list(query)
+        require_admin(actor_of(actor), "list_users")
+        return await self._users.list(query_of(query))
 
     async def update_profile(
         self,
@@ -208,13 +233,16 @@ class UserService:
             ValidationError: A malformed name.
             VersionConflictError: ``expected_version`` is not the stored version.
         """
-        parsed_name = None if name is None else parse_name(name)
+        actor = actor_of(actor)
+        text = optional_text_of(name, "name")
+        parsed_name = None if text is None else parse_name(text)
+        version = version_of(expected_version)
         now = self._clock.now()
         return await apply_change(
             self._users,
             actor.id,
             lambda user: user.with_profile(now=now, name=parsed_name),
-            expected_version=expected_version,
+            expected_version=version,
             known=actor,
         )
 
@@ -230,8 +258,9 @@ class UserService:
             ValidationError: A malformed email.
             EmailTakenError: Another account has the new email.
         """
+        actor = actor_of(actor)
+        parsed_email = Email.parse(text_of(email, "email"))
         verified = await self._reauthenticate(actor, current_password)
-        parsed_email = Email.parse(email)
         now = self._clock.now()
         changed = await apply_change(
             self._users,
@@ -255,6 +284,8 @@ class UserService:
             InvalidCredentialsError: ``current_password`` is wrong.
             WeakPasswordError: The policy refused the new password.
         """
+        actor = actor_of(actor)
+        new_password = text_of(new_password, "new_password")
         verified = await self._reauthenticate(actor, current_password)
         new_hash = await check_new_password(
             self._policy, self._hasher, new_password, email=actor.email, name=actor.name
@@ -275,6 +306,7 @@ class UserService:
         Raises:
             InvalidCredentialsError: ``current_password`` is wrong.
         """
+        actor = actor_of(actor)
         await self._reauthenticate(actor, current_password)
         if await self._users.delete(actor.id):
             security.record(SecurityEvent.USER_DELETED, user_id=actor.id)
@@ -282,7 +314,8 @@ class UserService:
     async def _reauthenticate(self, actor: User, current_password: str) -> VerifiedPassword:
         # The login throttle's counter guards this check too: a stolen access
         # token is no way around it.
-        check_password_length(current_password)
+        current_password = text_of(current_password, "current_password")
+        check_password_length(current_password, field="current_password")
         await claim_attempt(self._throttle, actor.email, user_id=actor.id)
         if not await verify_password(self._hasher, actor.password_hash, current_password):
             security.record(SecurityEvent.REAUTHENTICATION_FAILED, user_id=actor.id)
@@ -295,10 +328,10 @@ class UserService:
         self,
         *,
         actor: User,
-        user_id: UserId,
+        user_id: UserId | str,
         name: str | None = None,
         email: str | None = None,
-        roles: frozenset[Role] | None = None,
+        roles: Iterable[Role | str] | None = None,
         is_active: bool | None = None,
         is_verified: bool | None = None,
         expected_version: int | None = None,
@@ -314,9 +347,15 @@ class UserService:
             EmailTakenError: Another account has the new email.
             VersionConflictError: ``expected_version`` is not the stored version.
         """
+        actor, user_id = actor_of(actor), user_id_of(user_id)
         require_admin(actor, "update_users")
+        name, email = optional_text_of(name, "name"), optional_text_of(email, "email")
         parsed_name = None if name is None else parse_name(name)
         parsed_email = None if email is None else Email.parse(email)
+        parsed_roles = optional_roles_of(roles)
+        active = optional_flag_of(is_active, "is_active")
+        verified = optional_flag_of(is_verified, "is_verified")
+        version = version_of(expected_version)
         now = self._clock.now()
         seen: list[User] = []  # the version the applied change was made from
 
@@ -326,25 +365,26 @@ class UserService:
                 now=now,
                 name=parsed_name,
                 email=parsed_email,
-                roles=roles,
-                is_active=is_active,
-                is_verified=is_verified,
+                roles=parsed_roles,
+                is_active=active,
+                is_verified=verified,
             )
 
         changed = await apply_change(
-            self._users, user_id, change, expected_version=expected_version, known=actor
+            self._users, user_id, change, expected_version=version, known=actor
         )
         if seen:
             _record_admin_changes(actor, seen[0], changed)
         return changed
 
-    async def admin_delete(self, *, actor: User, user_id: UserId) -> None:
+    async def admin_delete(self, *, actor: User, user_id: UserId | str) -> None:
         """Delete a user and their sessions (administrators only).
 
         Raises:
             PermissionDeniedError: ``actor`` is not an administrator.
             UserNotFoundError: No such user.
         """
+        actor, user_id = actor_of(actor), user_id_of(user_id)
         require_admin(actor, "delete_users")
         if not await self._users.delete(user_id):
             raise UserNotFoundError(user_id.value)
