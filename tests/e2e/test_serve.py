@@ -74,7 +74,7 @@ def test_a_bad_setting_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     env = {**environment(tmp_path, "memory"), "USERCORE_PORT": "http"}
     failed = run_cli("serve", env=env)
     assert failed.returncode == 2
-    assert failed.stderr == "usercore: USERCORE_PORT: must be a number, not 'http'\n"
+    assert failed.stderr == "usercore: USERCORE_PORT: must be a whole number, not 'http'\n"
     assert "Traceback" not in failed.stdout
 
 
