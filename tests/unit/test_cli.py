@@ -181,11 +181,17 @@ def test_stdin_password_loses_exactly_one_newline() -> None:
     assert accounts.read_password(from_stdin=True, stdin=io.StringIO(" pass ")) == " pass "
 
 
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
 def test_prompts_twice_when_not_reading_stdin(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     answers = iter([PASSWORD, PASSWORD + "typo"])
     monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+    monkeypatch.setattr("sys.stdin", _Terminal())
     assert main(["users", "create", "--email", "p@example.com", "--database-url", "memory://"]) == 1
     assert "differ" in capsys.readouterr().err
 

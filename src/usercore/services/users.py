@@ -377,6 +377,50 @@ class UserService:
             _record_admin_changes(actor, seen[0], changed)
         return changed
 
+    async def admin_set_password(
+        self, *, actor: User, user_id: UserId | str, new_password: str
+    ) -> User:
+        """Set a user's password as an administrator; every session and token of theirs ends.
+
+        The policy judges the password against that user's email and name.
+        Their login throttle is cleared, as a password reset clears it.
+
+        Raises:
+            PermissionDeniedError: ``actor`` is not an administrator.
+            UserNotFoundError: No such user.
+            WeakPasswordError: The policy refused the password.
+        """
+        actor, user_id = actor_of(actor), user_id_of(user_id)
+        require_admin(actor, "set_passwords")
+        target = await self._users.get(user_id)
+        if target is None:
+            raise UserNotFoundError(user_id.value)
+        new_hash = await check_new_password(
+            self._policy,
+            self._hasher,
+            text_of(new_password, "new_password"),
+            email=target.email,
+            name=target.name,
+        )
+        now = self._clock.now()
+        changed = await apply_change(
+            self._users, user_id, lambda user: user.with_password(new_hash, now=now), known=target
+        )
+        if self._throttle is not None:
+            await self._throttle.clear(email=changed.email)
+        security.record(SecurityEvent.PASSWORD_CHANGED, user_id=user_id, actor_id=actor.id)
+        return changed
+
+    async def find_by_email(self, email: str) -> User | None:
+        """The stored user with this email (any spelling), for operator tools.
+
+        Performs no authorization.
+
+        Raises:
+            ValidationError: A malformed email.
+        """
+        return await self._users.get_by_email(Email.parse(text_of(email, "email")))
+
     async def admin_delete(self, *, actor: User, user_id: UserId | str) -> None:
         """Delete a user and their sessions (administrators only).
 

@@ -32,9 +32,17 @@ def read_password(*, from_stdin: bool, stdin: TextIO | None = None) -> str:
         elif text.endswith("\n"):
             text = text[:-1]
     else:
-        text = getpass.getpass("Password: ")
-        if getpass.getpass("Repeat the password: ") != text:
-            raise ValidationError("password", "the two passwords differ")
+        if not (stdin or sys.stdin).isatty():
+            # getpass would read a script's stdin or end in EOFError.
+            raise ValidationError(
+                "password", "there is no terminal to ask on; pipe it in with --password-stdin"
+            )
+        try:
+            text = getpass.getpass("Password: ")
+            if getpass.getpass("Repeat the password: ") != text:
+                raise ValidationError("password", "the two passwords differ")
+        except EOFError:
+            raise ValidationError("password", "stdin closed before a password was typed") from None
     if not text:
         raise ValidationError("password", "is empty")
     return text

@@ -17,6 +17,11 @@ from usercore.entrypoints.cli.accounts import (
     read_password,
     rotate_keys,
 )
+from usercore.entrypoints.cli.operators import (
+    OPERATOR_COMMANDS,
+    add_operator_commands,
+    run_operator_command,
+)
 from usercore.entrypoints.cli.serve import serve
 from usercore.entrypoints.cli.transfer import add_transfer_commands, export_users, import_users
 
@@ -71,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _database_flag(create)
     add_transfer_commands(users, _database_flag)
+    add_operator_commands(users, _database_flag)
 
     keys = commands.add_parser("keys", help="manage token signing keys").add_subparsers(
         dest="keys_command", metavar="COMMAND", required=True
@@ -125,6 +131,9 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.command == "users" and args.users_command == "import":
         summary = asyncio.run(import_users(settings, args))
         return EXIT_FAILED if summary.refused else 0
+    if args.command == "users" and args.users_command in OPERATOR_COMMANDS:
+        asyncio.run(run_operator_command(settings, args))
+        return 0
     if args.command == "users":
         password = read_password(from_stdin=args.password_stdin)
         user = asyncio.run(
