@@ -70,3 +70,18 @@ async def test_if_match_takes_ascii_digits_only(api: Api, if_match: str) -> None
         },
     )
     assert_problem(response, 400, "validation-error")
+
+
+@pytest.mark.parametrize(
+    "query", ["is_active=1", "is_active=yes", "is_active=True", "limit=5.0", "limit=x", "limit=0"]
+)
+async def test_query_parameters_are_strict_too(api: Api, query: str) -> None:
+    _, admin = await api.user("root@example.com", admin=True)
+    assert_problem(await api.client.get(f"/users?{query}", headers=admin), 400, "validation-error")
+
+
+async def test_the_active_filter_takes_true_or_false(api: Api) -> None:
+    _, admin = await api.user("root@example.com", admin=True)
+    active = await api.client.get("/users?is_active=true", headers=admin)
+    inactive = await api.client.get("/users?is_active=false", headers=admin)
+    assert [len(active.json()["items"]), len(inactive.json()["items"])] == [1, 0]

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
-from litestar.params import FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
+from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
 from litestar.types import Scope
 
 from usercore.domain.errors import ValidationError
@@ -222,19 +222,29 @@ class UsersController(Controller):
         self,
         actor: NamedDependency[User],
         services: NamedDependency[AppServices],
-        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+        limit: Annotated[
+            str,
+            QueryParameter(pattern="^[0-9]{1,3}$", description=f"Page size, 1 to {MAX_PAGE_SIZE}."),
+        ] = str(DEFAULT_PAGE_SIZE),
         cursor: Annotated[str | None, QueryParameter(max_length=64)] = None,
         email_prefix: Annotated[str | None, QueryParameter(max_length=254)] = None,
         role: Annotated[str | None, QueryParameter(max_length=64)] = None,
-        is_active: FromQuery[bool | None] = None,
+        is_active: Annotated[
+            str | None, QueryParameter(pattern="^(true|false)$", description="true or false")
+        ] = None,
     ) -> Response[UserPageOut]:
         """One page of users in id order; continue with ``cursor=<next_cursor>``."""
+        # Digits only (Litestar would take "5.0" for an integer), then the range.
+        page_size = int(limit)
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValidationError("limit", f"must be from 1 to {MAX_PAGE_SIZE}")
         query = UserQuery.from_cursor(
-            limit=limit,
+            limit=page_size,
             cursor=cursor,
             email_prefix=email_prefix,
             role=None if role is None else Role(role),
-            is_active=is_active,
+            # Exactly true or false: Litestar would take 1, yes or on for a boolean.
+            is_active=None if is_active is None else is_active == "true",
         )
         users = await services.users()
         page = await users.list_users(actor=actor, query=query)
