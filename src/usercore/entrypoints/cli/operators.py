@@ -26,6 +26,7 @@ from usercore.domain.passwords import PasswordHash
 from usercore.domain.roles import Role
 from usercore.domain.user import User
 from usercore.entrypoints.cli.accounts import maybe_await, read_password
+from usercore.services.transfer.records import user_to_record
 from usercore.services.users import UserService
 
 #: The command line's actor: an administrator that is stored nowhere.
@@ -176,14 +177,7 @@ def _print_user(user: User, *, as_json: bool = False) -> None:
 
 
 def _user_json(user: User) -> dict[str, object]:
-    return {
-        "id": user.id.value,
-        "email": user.email.value,
-        "name": user.name,
-        "roles": sorted(role.name for role in user.roles),
-        "is_active": user.is_active,
-        "is_verified": user.is_verified,
-        "created_at": user.created_at.isoformat().replace("+00:00", "Z"),
-        "updated_at": user.updated_at.isoformat().replace("+00:00", "Z"),
-        "version": user.version,
-    }
+    # The export format's fields, less the password hash: one shape for one user.
+    record = user_to_record(user)
+    del record["password_hash"]
+    return record
