@@ -6,55 +6,19 @@ after it, the retry is reuse and the whole session is revoked.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
-from tests.contract.test_memory import memory_repositories
+from tests.contract.backends import open_backend, postgres_url, repositories, sqlite_template
 from tests.contract.token_kit import token_kit
-from tests.integration.mongo.support import mongo_repositories
-from tests.integration.sqlalchemy.support import (
-    fresh_sqlite,
-    postgres_url,
-    sql_repositories,
-    sqlite_template,
-)
 from usercore.domain.errors import InvalidTokenError
 from usercore.testing import Repositories
 
-__all__ = ["postgres_url", "sqlite_template"]
+__all__ = ["open_backend", "postgres_url", "repositories", "sqlite_template"]  # fixtures
 
 START = datetime(2100, 3, 1, 12, 0, 0, tzinfo=UTC)
 INTERVAL = 20
-
-Opener = Callable[[], AbstractAsyncContextManager[Repositories]]
-
-
-@pytest.fixture(
-    params=[
-        "memory",
-        "sqlite",
-        pytest.param("postgres", marks=pytest.mark.postgres),
-        pytest.param("mongo", marks=pytest.mark.mongo),
-    ]
-)
-def open_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Opener:
-    if request.param == "sqlite":
-        url = fresh_sqlite(request.getfixturevalue("sqlite_template"), tmp_path)
-        return lambda: sql_repositories(url)
-    if request.param == "postgres":
-        url = request.getfixturevalue("postgres_url")
-        return lambda: sql_repositories(url, empty_first=True)
-    return mongo_repositories if request.param == "mongo" else memory_repositories
-
-
-@pytest.fixture
-async def repositories(open_backend: Opener) -> AsyncIterator[Repositories]:
-    async with open_backend() as repositories:
-        yield repositories
 
 
 async def test_a_retry_within_the_interval_succeeds_and_the_session_lives(

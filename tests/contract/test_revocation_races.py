@@ -12,21 +12,12 @@ let them through.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
-from tests.contract.test_memory import memory_repositories
-from tests.integration.mongo.support import mongo_repositories
-from tests.integration.sqlalchemy.support import (
-    fresh_sqlite,
-    postgres_url,
-    sql_repositories,
-    sqlite_template,
-)
+from tests.contract.backends import open_backend, postgres_url, repositories, sqlite_template
 from tests.unit.conftest import RULES
 from usercore.adapters.jwt import JwtAccessTokenSigner, JwtAccessTokenVerifier, KeyRing, SigningKey
 from usercore.domain.errors import InvalidCredentialsError, InvalidTokenError
@@ -39,7 +30,7 @@ from usercore.services import AuthService, SessionService, TokenService, UserSer
 from usercore.services.tokens import TokenPair
 from usercore.testing import FastTestHasher, ManualClock, Repositories, SequentialIds
 
-__all__ = ["postgres_url", "sqlite_template"]  # session fixtures, shared with this module
+__all__ = ["open_backend", "postgres_url", "repositories", "sqlite_template"]  # fixtures
 
 PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "a wholly different passphrase"
@@ -154,34 +145,6 @@ REVOCATIONS = {
     "deactivation": _deactivate_and_reactivate,
     "log out everywhere": _log_out_everywhere,
 }
-
-
-Opener = Callable[[], AbstractAsyncContextManager[Repositories]]
-
-
-@pytest.fixture(
-    params=[
-        "memory",
-        "sqlite",
-        pytest.param("postgres", marks=pytest.mark.postgres),
-        pytest.param("mongo", marks=pytest.mark.mongo),
-    ]
-)
-def open_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Opener:
-    # Synchronous, so the session fixtures that set databases up may run their own loops.
-    if request.param == "sqlite":
-        url = fresh_sqlite(request.getfixturevalue("sqlite_template"), tmp_path)
-        return lambda: sql_repositories(url)
-    if request.param == "postgres":
-        url = request.getfixturevalue("postgres_url")
-        return lambda: sql_repositories(url, empty_first=True)
-    return mongo_repositories if request.param == "mongo" else memory_repositories
-
-
-@pytest.fixture
-async def repositories(open_backend: Opener) -> AsyncIterator[Repositories]:
-    async with open_backend() as repositories:
-        yield repositories
 
 
 @pytest.fixture
