@@ -128,6 +128,24 @@ def test_an_independent_jose_library_verifies_with_only_the_jwks(
     assert decoded.claims["roles"] == ["admin", "user"]
 
 
+# RFC 9864 prefers the fully specified "Ed25519" over "EdDSA"; we still sign
+# with "EdDSA", which far more verifiers understand today.
+@pytest.mark.filterwarnings("ignore:EdDSA is deprecated")
+def test_strict_verifiers_accept_a_token_the_instant_it_is_issued(
+    signer: JwtAccessTokenSigner, ring: KeyRing, key: SigningKey
+) -> None:
+    # A fractional iat was "issued in the future" to joserfc for up to a second.
+    now = datetime.now(UTC).replace(microsecond=999_000)
+    token = signer.sign(_claims(issued_at=now, expires_at=now + timedelta(minutes=15)))
+    decoded = jose_jwt.decode(
+        token, KeySet.import_key_set(json.loads(json.dumps(ring.jwks()))), algorithms=["EdDSA"]
+    )
+    jose_jwt.JWTClaimsRegistry(leeway=0).validate(decoded.claims)
+    jwt.decode(
+        token, key.public_key, algorithms=["EdDSA"], audience=AUDIENCE, issuer=ISSUER, leeway=0
+    )
+
+
 def test_jwks_holds_no_private_parts(ring: KeyRing) -> None:
     published = ring.jwks()
     assert published == {"keys": [ring.signing_key.public_jwk()]}
