@@ -8,6 +8,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 import pytest
 
 from usercore.adapters.memory import (
+    InMemoryEventLog,
     InMemorySessionRepository,
     InMemoryStore,
     InMemoryThrottleStore,
@@ -15,6 +16,7 @@ from usercore.adapters.memory import (
 )
 from usercore.ports.throttle import ThrottleStore
 from usercore.testing import (
+    EventLogContract,
     Repositories,
     SessionRepositoryContract,
     ThrottleStoreContract,
@@ -28,7 +30,9 @@ from usercore.testing.throttle_machine import ThrottleStoreMachine
 async def memory_repositories() -> AsyncIterator[Repositories]:
     store = InMemoryStore()
     yield Repositories(
-        users=InMemoryUserRepository(store), sessions=InMemorySessionRepository(store)
+        users=InMemoryUserRepository(store),
+        sessions=InMemorySessionRepository(store),
+        events=InMemoryEventLog(store),
     )
 
 
@@ -40,6 +44,10 @@ class MemoryBackend:
 
 
 class TestMemoryUsers(MemoryBackend, UserRepositoryContract):
+    pass
+
+
+class TestMemoryEvents(MemoryBackend, EventLogContract):
     pass
 
 

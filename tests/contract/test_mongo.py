@@ -14,6 +14,7 @@ import pytest
 from tests.integration.mongo.support import mongo_repositories, mongo_throttle_store
 from usercore.ports.throttle import ThrottleStore
 from usercore.testing import (
+    EventLogContract,
     Repositories,
     SessionRepositoryContract,
     ThrottleStoreContract,
@@ -33,6 +34,10 @@ class MongoBackend:
 
 
 class TestMongoUsers(MongoBackend, UserRepositoryContract):
+    pass
+
+
+class TestMongoEvents(MongoBackend, EventLogContract):
     pass
 
 

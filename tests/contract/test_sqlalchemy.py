@@ -21,6 +21,7 @@ from tests.integration.sqlalchemy.support import (
 )
 from usercore.ports.throttle import ThrottleStore
 from usercore.testing import (
+    EventLogContract,
     Repositories,
     SessionRepositoryContract,
     ThrottleStoreContract,
@@ -62,6 +63,14 @@ class PostgresBackend:
 
 
 class TestSqliteUsers(SqliteBackend, UserRepositoryContract):
+    pass
+
+
+class TestSqliteEvents(SqliteBackend, EventLogContract):
+    pass
+
+
+class TestPostgresEvents(PostgresBackend, EventLogContract):
     pass
 
 

@@ -2,11 +2,13 @@
 
 Adapter authors prove their adapter behaves like ours by subclassing
 :class:`UserRepositoryContract`, :class:`SessionRepositoryContract`,
-:class:`ThrottleStoreContract` and :class:`UserLifecycleMachine` once each.
+:class:`ThrottleStoreContract`, :class:`EventLogContract` and
+:class:`UserLifecycleMachine` once each.
 Needs the ``testing`` extra (hypothesis, pytest, pytest-asyncio).
 """
 
 from usercore.testing.contract import (
+    EventLogContract,
     RecordFactory,
     Repositories,
     SessionRepositoryContract,
@@ -16,6 +18,7 @@ from usercore.testing.contract import (
 from usercore.testing.doubles import FastTestHasher, ManualClock, SequentialIds
 
 __all__ = [
+    "EventLogContract",
     "FastTestHasher",
     "ManualClock",
     "RecordFactory",

@@ -14,10 +14,17 @@ from usercore.adapters.mongo.errors import translated
 USERS = "users"
 SESSIONS = "sessions"
 LOGIN_THROTTLE = "login_throttle"
+#: The event outbox (``_id`` is the position), its position counter, subscribers' progress.
+OUTBOX = "outbox"
+COUNTERS = "counters"
+#: Events appended with no user write, waiting for the relay (one document per append).
+APPENDED = "appended_events"
+EVENT_SUBSCRIBERS = "event_subscribers"
 #: One document, ``{"_id": "documents", "version": n}``: the shape stored documents have.
 SCHEMA = "usercore_schema"
 #: 2: credential epochs replace ``sessions_valid_after``; sessions keep their user agent.
-DOCUMENTS_VERSION = 2
+#: 3: the event outbox (its unique event id index).
+DOCUMENTS_VERSION = 3
 
 #: Enforces one account per normalised email; also serves ``get_by_email`` and
 #: the ``email_prefix`` range of listings.
@@ -28,6 +35,13 @@ USERS_INDEXES = (
     # Listing by role or activity walks these in ``_id`` order, the page order.
     IndexModel([("roles", ASCENDING), ("_id", ASCENDING)], name="roles_id"),
     IndexModel([("is_active", ASCENDING), ("_id", ASCENDING)], name="is_active_id"),
+    # The relay's search for events a crashed writer left pending.
+    IndexModel([("pending_since", ASCENDING)], name="pending_since", sparse=True),
+)
+
+OUTBOX_INDEXES = (
+    # An event relayed twice is stored once.
+    IndexModel([("id", ASCENDING)], name="event_id_unique", unique=True),
 )
 
 SESSIONS_INDEXES = (
@@ -66,6 +80,7 @@ async def migrate_schema(database: AsyncDatabase[Document]) -> None:
         await database.get_collection(USERS).create_indexes(list(USERS_INDEXES))
         await database.get_collection(SESSIONS).create_indexes(list(SESSIONS_INDEXES))
         await database.get_collection(LOGIN_THROTTLE).create_indexes(list(LOGIN_THROTTLE_INDEXES))
+        await database.get_collection(OUTBOX).create_indexes(list(OUTBOX_INDEXES))
         await _credential_epochs(database)
         await database.get_collection(SCHEMA).update_one(
             {"_id": "documents"}, {"$set": {"version": DOCUMENTS_VERSION}}, upsert=True

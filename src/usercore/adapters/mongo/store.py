@@ -12,7 +12,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 from usercore.adapters.mongo.documents import Document, user_key
 from usercore.adapters.mongo.errors import BACKEND, translated
 from usercore.adapters.mongo.schema import (
+    APPENDED,
+    COUNTERS,
     DOCUMENTS_VERSION,
+    EVENT_SUBSCRIBERS,
+    OUTBOX,
     SESSIONS,
     USERS,
     documents_version,
@@ -20,6 +24,9 @@ from usercore.adapters.mongo.schema import (
 )
 from usercore.domain.ids import UserId
 from usercore.ports.errors import SchemaOutOfDateError
+
+#: Matches the users that exist: not a tombstone left by a deletion in progress.
+LIVE: Document = {"deleted": {"$ne": True}}
 
 
 class MongoStore:
@@ -43,6 +50,10 @@ class MongoStore:
         self.timeout_seconds = timeout_seconds
         self.users: AsyncCollection[Document] = database.get_collection(USERS)
         self.sessions: AsyncCollection[Document] = database.get_collection(SESSIONS)
+        self.outbox: AsyncCollection[Document] = database.get_collection(OUTBOX)
+        self.counters: AsyncCollection[Document] = database.get_collection(COUNTERS)
+        self.appended: AsyncCollection[Document] = database.get_collection(APPENDED)
+        self.subscribers: AsyncCollection[Document] = database.get_collection(EVENT_SUBSCRIBERS)
         self._schema_checked = False
 
     @contextmanager
@@ -74,5 +85,7 @@ class MongoStore:
 
     async def user_exists(self, user_id: UserId) -> bool:
         """Whether a user with this id is stored."""
-        found = await self.users.find_one({"_id": user_key(user_id)}, projection={"_id": True})
+        found = await self.users.find_one(
+            {"_id": user_key(user_id), **LIVE}, projection={"_id": True}
+        )
         return found is not None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from usercore.adapters.mongo.documents import (
@@ -14,13 +16,18 @@ from usercore.adapters.mongo.documents import (
     user_to_document,
 )
 from usercore.adapters.mongo.errors import is_email_violation
-from usercore.adapters.mongo.store import MongoStore
+from usercore.adapters.mongo.outbox import event_to_document, pending, relay_user
+from usercore.adapters.mongo.store import LIVE, MongoStore
 from usercore.domain.email import Email
 from usercore.domain.errors import EmailTakenError, UserNotFoundError, VersionConflictError
+from usercore.domain.events import DomainEvent
 from usercore.domain.ids import UserId
 from usercore.domain.listing import Page, UserQuery, user_page
 from usercore.domain.user import User
+from usercore.ports.errors import StorageUnavailableError
 from usercore.ports.users import UserRepository
+
+log = logging.getLogger("usercore.mongo")
 
 
 class MongoUserRepository(UserRepository):
@@ -31,70 +38,101 @@ class MongoUserRepository(UserRepository):
     compare-and-set on ``_id`` and ``version``, and the unique index decides
     between concurrent registrations of one email.
 
-    Deleting a user takes two operations: the user document first, then
-    their sessions. A crash (or a lost connection) between the two leaves the
-    sessions behind without their user. Such orphans are inert: every session
-    read (``MongoSessionRepository.get``, ``list_for_user``, ``rotate``,
-    ``revoke``, ``revoke_all``) first checks that the user exists and treats
-    them as absent; the TTL index purges them when they expire, and deleting
-    the same user id again removes them at once.
+    A change's events go into the user document in the same write (see
+    ``outbox.py``) and are relayed to the outbox right after.
+
+    Deleting a user first turns the document into a tombstone holding the
+    deletion's events (one atomic write: from then on the user is absent to
+    every read), then relays them, deletes the document and the sessions. A
+    crash (or a lost connection) in between leaves the tombstone, which the
+    event log's relay finishes; until then the email stays taken. Sessions
+    left behind are inert: every session read (``MongoSessionRepository.get``,
+    ``list_for_user``, ``rotate``, ``revoke``, ``revoke_all``) first checks
+    that the user exists and treats them as absent; the TTL index purges them
+    when they expire, and deleting the same user id again removes them at once.
     """
 
     def __init__(self, store: MongoStore) -> None:
         self._store = store
 
-    async def add(self, user: User) -> None:  # noqa: D102 - documented by the port
+    async def add(  # noqa: D102 - documented by the port
+        self, user: User, *, events: Sequence[DomainEvent] = ()
+    ) -> None:
+        document = user_to_document(user)
+        if events:
+            document["pending_events"] = [event_to_document(event) for event in events]
+            document["pending_since"] = pending(events)["$set"]["pending_since"]
         with self._store.operation():
             await self._store.ready()
             try:
-                await self._store.users.insert_one(user_to_document(user))
+                await self._store.users.insert_one(document)
             except DuplicateKeyError as exc:
                 if is_email_violation(exc):
                     raise EmailTakenError(user.email.value) from exc
                 raise ValueError(f"user {user.id} is already stored") from exc
+        await self._relay(document["_id"], events)
 
     async def get(self, user_id: UserId) -> User | None:  # noqa: D102
         with self._store.operation():
             await self._store.ready()
-            found = await self._store.users.find_one({"_id": user_key(user_id)})
+            found = await self._store.users.find_one({"_id": user_key(user_id), **LIVE})
         return None if found is None else user_from_document(found)
 
     async def get_by_email(self, email: Email) -> User | None:  # noqa: D102
         with self._store.operation():
             await self._store.ready()
-            found = await self._store.users.find_one({"email": email.value})
+            found = await self._store.users.find_one({"email": email.value, **LIVE})
         return None if found is None else user_from_document(found)
 
-    async def update(self, user: User, *, expected_version: int) -> None:  # noqa: D102
+    async def update(  # noqa: D102
+        self, user: User, *, expected_version: int, events: Sequence[DomainEvent] = ()
+    ) -> None:
         document = user_to_document(user)
         key = document.pop("_id")
+        change: dict[str, Any] = {"$set": document}
+        if events:
+            queued = pending(events)
+            change = {"$set": {**document, **queued["$set"]}, "$push": queued["$push"]}
         with self._store.operation():
             await self._store.ready()
             try:
                 result = await self._store.users.update_one(
-                    {"_id": key, "version": expected_version}, {"$set": document}
+                    {"_id": key, "version": expected_version, **LIVE}, change
                 )
             except DuplicateKeyError as exc:
                 raise EmailTakenError(user.email.value) from exc
-            if result.matched_count:
-                return
-            exists = await self._store.user_exists(user.id)
+            matched = bool(result.matched_count)
+            if not matched:
+                exists = await self._store.user_exists(user.id)
+        if matched:
+            await self._relay(key, events)
+            return
         if not exists:
             raise UserNotFoundError(user.id.value)
         raise VersionConflictError(user.id.value, expected_version)
 
-    async def delete(self, user_id: UserId) -> bool:  # noqa: D102
+    async def delete(  # noqa: D102
+        self, user_id: UserId, *, events: Sequence[DomainEvent] = ()
+    ) -> bool:
         key = user_key(user_id)
         with self._store.operation():
             await self._store.ready()
-            result = await self._store.users.delete_one({"_id": key})
-            # Also when the user was already gone: clears sessions orphaned by
-            # an earlier delete that broke off between the two operations.
-            await self._store.sessions.delete_many({"user_id": key})
-        return result.deleted_count == 1
+            tombstone = pending(events) if events else {"$set": {}}
+            tombstone["$set"].update(deleted=True)
+            found = await self._store.users.find_one_and_update(
+                {"_id": key, **LIVE}, tombstone, return_document=ReturnDocument.AFTER
+            )
+            if found is None:
+                # Already gone: finish an earlier delete that broke off half-way
+                # (its tombstone and orphaned sessions), if there was one.
+                leftover = await self._store.users.find_one({"_id": key, "deleted": True})
+                await relay_user(self._store, leftover or {"_id": key, "deleted": True})
+                return False
+        await self._finish(found)
+        return True
 
     async def list(self, query: UserQuery) -> Page[User]:  # noqa: D102
-        criteria: dict[str, Any] = {}
+        criteria: dict[str, Any] = dict(LIVE)
         if query.after is not None:
             criteria["_id"] = {"$gt": user_key(query.after)}
         if query.email_prefix:
@@ -108,6 +146,27 @@ class MongoUserRepository(UserRepository):
             cursor = self._store.users.find(criteria).sort("_id", ASCENDING).limit(query.limit + 1)
             documents = await cursor.to_list(None)
         return user_page([user_from_document(document) for document in documents], query.limit)
+
+    async def _relay(self, key: Any, events: Sequence[DomainEvent]) -> None:
+        """Relay a committed change's events now, after any an earlier writer left pending."""
+        if events:
+            await self._finish({"_id": key}, reread=True)
+
+    async def _finish(self, document: dict[str, Any], *, reread: bool = False) -> None:
+        """Relay what a committed write queued; on failure the event log's relay does it later."""
+        try:
+            with self._store.operation():
+                if reread:
+                    found = await self._store.users.find_one(
+                        {"_id": document["_id"]}, {"pending_events": True, "deleted": True}
+                    )
+                    if found is None:
+                        return
+                    document = found
+                await relay_user(self._store, document)
+        except StorageUnavailableError as exc:
+            # The change is committed: reporting a failure would be wrong.
+            log.warning("events left pending for the relay: %s", exc)
 
     async def ping(self) -> None:  # noqa: D102
         with self._store.operation():

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from usercore.adapters.sqlalchemy.database import SqlAlchemyDatabase
-from usercore.adapters.sqlalchemy.executors import ConstraintViolationError, Statement
+from usercore.adapters.sqlalchemy.executors import ConstraintViolationError, Statement, Steps
+from usercore.adapters.sqlalchemy.outbox import outbox_steps
 from usercore.adapters.sqlalchemy.tables import users
 from usercore.domain.email import Email
 from usercore.domain.errors import EmailTakenError, UserNotFoundError, VersionConflictError
+from usercore.domain.events import DomainEvent
 from usercore.domain.ids import UserId
 from usercore.domain.listing import Page, UserQuery, user_page
 from usercore.domain.user import User
@@ -39,7 +42,9 @@ class SqlAlchemyUserRepository(UserRepository):
     """Users in the ``usercore_users`` table.
 
     Every method is one SQL statement (two for a failed update, to tell a
-    missing user from a stale version), so each is atomic on its own.
+    missing user from a stale version), so each is atomic on its own. A
+    change with events is one transaction: the user's row, then one outbox
+    row per event (see ``outbox.py``).
     """
 
     def __init__(self, database: SqlAlchemyDatabase) -> None:
@@ -47,10 +52,12 @@ class SqlAlchemyUserRepository(UserRepository):
         self._run = database.executor
         self._codec = database.codec
 
-    async def add(self, user: User) -> None:  # noqa: D102 - documented by the port
+    async def add(  # noqa: D102 - documented by the port
+        self, user: User, *, events: Sequence[DomainEvent] = ()
+    ) -> None:
         row = self._codec.user_to_row(user)
         try:
-            await self._run.execute(_INSERT, row)
+            await self._write(_INSERT, row, events)
         except ConstraintViolationError as exc:
             error = _clash(exc, user)
             if not isinstance(error, EmailTakenError):
@@ -68,13 +75,15 @@ class SqlAlchemyUserRepository(UserRepository):
         row = await self._run.fetch_one(_GET_BY_EMAIL, {"email": email.value})
         return None if row is None else self._codec.user_to_domain(row)
 
-    async def update(self, user: User, *, expected_version: int) -> None:  # noqa: D102
+    async def update(  # noqa: D102
+        self, user: User, *, expected_version: int, events: Sequence[DomainEvent] = ()
+    ) -> None:
         row = self._codec.user_to_row(user)
         del row["id"]
         row["where_id"] = user.id.value
         row["where_version"] = expected_version
         try:
-            changed = await self._run.execute(_UPDATE, row)
+            changed = await self._write(_UPDATE, row, events)
         except ConstraintViolationError as exc:
             raise _clash(exc, user) from exc
         if changed == 1:
@@ -85,9 +94,11 @@ class SqlAlchemyUserRepository(UserRepository):
             raise UserNotFoundError(user.id.value)
         raise VersionConflictError(user.id.value, expected_version)
 
-    async def delete(self, user_id: UserId) -> bool:  # noqa: D102
+    async def delete(  # noqa: D102
+        self, user_id: UserId, *, events: Sequence[DomainEvent] = ()
+    ) -> bool:
         # Sessions go with the user: the foreign key cascades.
-        return await self._run.execute(_DELETE, {"id": user_id.value}) == 1
+        return await self._write(_DELETE, {"id": user_id.value}, events) == 1
 
     async def list(self, query: UserQuery) -> Page[User]:  # noqa: D102
         params = _filters(query, self._db.backend)
@@ -101,6 +112,15 @@ class SqlAlchemyUserRepository(UserRepository):
 
     async def ping(self) -> None:  # noqa: D102
         await self._db.ping()
+
+    async def _write(
+        self, statement: Statement, params: dict[str, Any], events: Sequence[DomainEvent]
+    ) -> int:
+        """Run one write; with events, in one transaction with their outbox rows."""
+        if not events:
+            return await self._run.execute(statement, params)
+        steps: Steps = [(statement, params), *outbox_steps(self._db, events)]
+        return await self._run.write_together(steps, unless_first_changed_nothing=True)
 
 
 def prefix_range(prefix: str, *, nul_allowed: bool) -> tuple[str, str | None] | None:
