@@ -18,6 +18,7 @@ from usercore.container.throttle import open_throttle_secret, open_throttle_stor
 from usercore.domain.passwords import PasswordPolicy
 from usercore.domain.throttle import ThrottlePolicy
 from usercore.ports.throttle import ThrottleStore
+from usercore.services.announce import Announcer
 from usercore.services.auth import AuthService
 from usercore.services.sessions import SessionService
 from usercore.services.throttle import LoginThrottle
@@ -80,6 +81,9 @@ class Container(containers.DeclarativeContainer):
     )
     user_repository = storage.provided.users
     session_repository = storage.provided.sessions
+    event_log = storage.provided.events
+    # Makes every event and stores those that go with no user write.
+    announcer = providers.Singleton(Announcer, clock=clock, ids=ids, log=event_log)
 
     # Login throttling: counts in the database's store, or in Redis when
     # throttle_url is set; keyed by an HMAC whose key is read (or, on first
@@ -119,9 +123,15 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         ids=ids,
         throttle=login_throttle,
+        announcer=announcer,
     )
     auth_service = providers.Singleton(
-        AuthService, users=user_repository, hasher=hasher, clock=clock, throttle=login_throttle
+        AuthService,
+        users=user_repository,
+        hasher=hasher,
+        clock=clock,
+        throttle=login_throttle,
+        announcer=announcer,
     )
 
     # Tokens. The keys are read (or, on first start, created) once, when first
@@ -150,9 +160,14 @@ class Container(containers.DeclarativeContainer):
         refresh_token_ttl_seconds=config.refresh_token_ttl_seconds,
         session_max_age_seconds=config.session_max_age_seconds,
         max_sessions=config.max_sessions,
+        announcer=announcer,
     )
     session_service = providers.Singleton(
-        SessionService, users=user_repository, sessions=session_repository, clock=clock
+        SessionService,
+        users=user_repository,
+        sessions=session_repository,
+        clock=clock,
+        announcer=announcer,
     )
 
 

@@ -10,12 +10,14 @@ from urllib.parse import urlsplit
 import attrs
 
 from usercore.adapters.memory import (
+    InMemoryEventLog,
     InMemorySessionRepository,
     InMemoryStore,
     InMemoryThrottleStore,
     InMemoryUserRepository,
 )
 from usercore.config import SettingsError
+from usercore.ports.events import EventLog
 from usercore.ports.sessions import SessionRepository
 from usercore.ports.throttle import ThrottleStore
 from usercore.ports.users import UserRepository
@@ -42,13 +44,15 @@ BACKENDS = {
 class Storage:
     """The repositories of one backend, sharing its connections.
 
-    ``throttle`` defaults to a store in process memory for storage put
-    together by hand (tests); every backend here passes its own.
+    ``throttle`` defaults to a store in process memory, and ``events`` to an
+    outbox in process memory, for storage put together by hand (tests); every
+    backend here passes its own.
     """
 
     users: UserRepository
     sessions: SessionRepository
     throttle: ThrottleStore = attrs.field(factory=InMemoryThrottleStore)
+    events: EventLog = attrs.field(factory=lambda: InMemoryEventLog(InMemoryStore()))
 
 
 def backend_for(database_url: str) -> str:
@@ -83,6 +87,7 @@ def _memory_storage(options: StorageOptions) -> AbstractAsyncContextManager[Stor
             users=InMemoryUserRepository(store),
             sessions=InMemorySessionRepository(store),
             throttle=InMemoryThrottleStore(),
+            events=InMemoryEventLog(store),
         )
     )
 
@@ -113,6 +118,7 @@ def _mongo_client(options: StorageOptions) -> AsyncMongoClient[dict[str, Any]]:
 async def _mongo_storage(options: StorageOptions) -> AsyncIterator[Storage]:
     client = _mongo_client(options)
     from usercore.adapters.mongo import (
+        MongoEventLog,
         MongoSessionRepository,
         MongoStore,
         MongoThrottleStore,
@@ -128,6 +134,7 @@ async def _mongo_storage(options: StorageOptions) -> AsyncIterator[Storage]:
             users=MongoUserRepository(store),
             sessions=MongoSessionRepository(store),
             throttle=MongoThrottleStore(store),
+            events=MongoEventLog(store),
         )
     finally:
         await client.close()
@@ -164,6 +171,7 @@ def _sql_database(options: StorageOptions) -> SqlAlchemyDatabase:
 @asynccontextmanager
 async def _sql_storage(options: StorageOptions) -> AsyncIterator[Storage]:
     from usercore.adapters.sqlalchemy import (
+        SqlAlchemyEventLog,
         SqlAlchemySessionRepository,
         SqlAlchemyThrottleStore,
         SqlAlchemyUserRepository,
@@ -177,6 +185,7 @@ async def _sql_storage(options: StorageOptions) -> AsyncIterator[Storage]:
             users=SqlAlchemyUserRepository(database),
             sessions=SqlAlchemySessionRepository(database),
             throttle=SqlAlchemyThrottleStore(database),
+            events=SqlAlchemyEventLog(database),
         )
     finally:
         await database.dispose()
