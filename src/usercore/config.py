@@ -124,6 +124,14 @@ class Settings:
     session_max_age_seconds: int = attrs.field(default=90 * 24 * 3600, validator=_positive)
     #: Live sessions per user; a login beyond it ends the oldest.
     max_sessions: int = attrs.field(default=100, validator=_positive)
+    # Events: webhooks (comma-separated URLs, a whsec_ secret) and delivery.
+    webhook_url: str | None = attrs.field(default=None, converter=_optional_str)
+    webhook_secret: str | None = attrs.field(default=None, converter=_optional_str, repr=False)
+    webhook_timeout_seconds: float = 10.0
+    #: Failed attempts at one event before it is parked (``usercore events failed``).
+    event_max_attempts: int = attrs.field(default=10, validator=_positive)
+    #: Delivered events are deleted this long after they occurred.
+    event_retention_seconds: int = attrs.field(default=7 * 24 * 3600, validator=_positive)
     # Server.
     host: str = "127.0.0.1"
     port: int = attrs.field(default=8000, validator=_port)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import attrs
 from dependency_injector import containers, providers
@@ -12,14 +12,17 @@ from usercore.adapters.jwt import JwtAccessTokenSigner, JwtAccessTokenVerifier
 from usercore.adapters.system import SystemClock, Uuid7Factory
 from usercore.adapters.zxcvbn import common_passwords
 from usercore.config import Settings
+from usercore.container.events import all_subscribers, open_webhooks
 from usercore.container.keys import open_signing_keys
 from usercore.container.storage import Storage, backend_for, open_storage
 from usercore.container.throttle import open_throttle_secret, open_throttle_store
 from usercore.domain.passwords import PasswordPolicy
 from usercore.domain.throttle import ThrottlePolicy
+from usercore.ports.events import EventSubscriber
 from usercore.ports.throttle import ThrottleStore
 from usercore.services.announce import Announcer
 from usercore.services.auth import AuthService
+from usercore.services.dispatch import DeliveryPolicy, Dispatcher
 from usercore.services.sessions import SessionService
 from usercore.services.throttle import LoginThrottle
 from usercore.services.tokens import TokenService
@@ -168,6 +171,25 @@ class Container(containers.DeclarativeContainer):
         sessions=session_repository,
         clock=clock,
         announcer=announcer,
+    )
+
+    # Event delivery. ``hooks`` is what ``usercore.connect(on=...)`` (or a
+    # host application, by overriding it) subscribes in process.
+    hooks: providers.Provider[Sequence[EventSubscriber]] = providers.Object(())
+    webhooks: providers.Resource[list[EventSubscriber]] = providers.Resource(
+        open_webhooks,
+        webhook_url=config.webhook_url,
+        webhook_secret=config.webhook_secret,
+        timeout_seconds=config.webhook_timeout_seconds,
+    )
+    subscribers = providers.Singleton(all_subscribers, hooks=hooks, webhooks=webhooks)
+    delivery_policy = providers.Singleton(
+        DeliveryPolicy,
+        max_attempts=config.event_max_attempts,
+        retention_seconds=config.event_retention_seconds,
+    )
+    dispatcher = providers.Singleton(
+        Dispatcher, log=event_log, subscribers=subscribers, clock=clock, policy=delivery_policy
     )
 
 

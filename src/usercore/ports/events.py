@@ -151,3 +151,26 @@ class EventLog(Protocol):
             How many were deleted.
         """
         ...
+
+
+class EventSubscriber(Protocol):
+    """Receives events from the dispatcher: at least once each, in order per user.
+
+    Attributes:
+        name: Stable across restarts: the dispatcher keeps the subscriber's
+            place in the outbox under it.
+    """
+
+    name: str
+
+    async def deliver(self, event: DomainEvent) -> None:
+        """Handle one event; return when it is done, raise when it is not.
+
+        A subscriber may see an event again (after a crash or a lost lease):
+        it recognises a redelivery by ``event.id``.
+
+        Raises:
+            Exception: Any exception is a failed attempt: retried with backoff,
+                then parked.
+        """
+        ...
