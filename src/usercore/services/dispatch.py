@@ -102,7 +102,8 @@ class Dispatcher:
         clock: For leases, backoff and pruning.
         policy: Attempts, backoff, leases, pacing, retention.
         owner: This process's name on the leases (default: random).
-        observer: Told about each delivery, failure and parking.
+        observer: Told about each delivery, failure and parking (also settable
+            afterwards, as :attr:`observer`).
     """
 
     def __init__(
@@ -123,7 +124,7 @@ class Dispatcher:
         self._clock = clock
         self._policy = policy if policy is not None else DeliveryPolicy()
         self.owner = owner if owner is not None else secrets.token_hex(8)
-        self._observer: DeliveryObserver = observer if observer is not None else _Unobserved()
+        self.observer: DeliveryObserver = observer if observer is not None else _Unobserved()
 
     @property
     def subscribers(self) -> Sequence[str]:
@@ -208,7 +209,7 @@ class Dispatcher:
             await subscriber.deliver(notification.event)
         except Exception as exc:  # noqa: BLE001 - any failure of a subscriber is a failed attempt
             attempts += 1
-            self._observer.failed(name)
+            self.observer.failed(name)
             now = self._clock.now()
             if attempts >= self._policy.max_attempts:
                 log.warning(
@@ -225,12 +226,12 @@ class Dispatcher:
                     now=now,
                 )
                 if parked:
-                    self._observer.parked(name)
+                    self.observer.parked(name)
                 return False if parked else None
             retry_at = now + self._policy.backoff(attempts)
             await self._log.postpone(name, owner=self.owner, attempts=attempts, retry_at=retry_at)
             return None
-        self._observer.delivered(name)
+        self.observer.delivered(name)
         if not await self._log.advance(name, owner=self.owner, position=notification.position):
             return None  # the lease was lost: its new holder carries on
         return True
@@ -244,12 +245,12 @@ class Dispatcher:
             try:
                 await subscriber.deliver(event)
             except Exception as exc:  # noqa: BLE001 - as in _attempt
-                self._observer.failed(subscriber.name)
+                self.observer.failed(subscriber.name)
                 await self._log.settle_parked(
                     subscriber.name, event.id, delivered=False, error=_describe(exc)
                 )
             else:
-                self._observer.delivered(subscriber.name)
+                self.observer.delivered(subscriber.name)
                 await self._log.settle_parked(subscriber.name, event.id, delivered=True)
                 done += 1
         return done
