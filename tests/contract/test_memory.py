@@ -22,6 +22,7 @@ from usercore.testing import (
     ThrottleStoreContract,
     UserRepositoryContract,
 )
+from usercore.testing.event_machine import OutboxDeliveryMachine
 from usercore.testing.machine import UserLifecycleMachine
 from usercore.testing.throttle_machine import ThrottleStoreMachine
 
@@ -67,6 +68,14 @@ class MemoryMachine(UserLifecycleMachine):
 
 
 TestMemoryMachine = MemoryMachine.TestCase
+
+
+class MemoryDeliveryMachine(OutboxDeliveryMachine):
+    def open_repositories(self) -> AbstractAsyncContextManager[Repositories]:
+        return memory_repositories()
+
+
+TestMemoryDeliveryMachine = MemoryDeliveryMachine.TestCase
 
 
 @asynccontextmanager

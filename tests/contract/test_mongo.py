@@ -20,6 +20,7 @@ from usercore.testing import (
     ThrottleStoreContract,
     UserRepositoryContract,
 )
+from usercore.testing.event_machine import OutboxDeliveryMachine
 from usercore.testing.machine import UserLifecycleMachine
 from usercore.testing.throttle_machine import ThrottleStoreMachine
 
@@ -58,6 +59,14 @@ class MongoMachine(UserLifecycleMachine):
 
 
 TestMongoMachine = MongoMachine.TestCase
+
+
+class MongoDeliveryMachine(OutboxDeliveryMachine):
+    def open_repositories(self) -> AbstractAsyncContextManager[Repositories]:
+        return mongo_repositories()
+
+
+TestMongoDeliveryMachine = MongoDeliveryMachine.TestCase
 
 
 class MongoThrottleMachine(ThrottleStoreMachine):
