@@ -45,6 +45,12 @@ _COUNTER = "outbox_position"
 _PRUNED = "outbox_pruned"
 
 
+def _now() -> datetime:
+    # The relay's own clock, for recording and gap timing: wall time, not the
+    # domain's (a relay only needs to compare with other relays' writes).
+    return datetime.now(UTC)
+
+
 def event_to_document(event: DomainEvent) -> Document:
     """The stored form of ``event`` (in ``pending_events`` and in the outbox)."""
     return {
@@ -65,7 +71,7 @@ def pending(events: Sequence[DomainEvent]) -> Document:
     """The update that queues ``events`` on a user document, with the time they were queued."""
     return {
         "$push": {"pending_events": {"$each": [event_to_document(e) for e in events]}},
-        "$set": {"pending_since": datetime.now(UTC)},
+        "$set": {"pending_since": _now()},
     }
 
 
@@ -102,7 +108,7 @@ async def _relay(store: MongoStore, document: Document, *, from_user: bool = Tru
         if await store.outbox.find_one({"id": event["id"]}, {"_id": True}) is not None:
             continue  # relayed already: spend no position on it
         position = await _next_position(store)
-        stored = {**event, "_id": position, "recorded_at": datetime.now(UTC)}
+        stored = {**event, "_id": position, "recorded_at": _now()}
         # A duplicate was relayed already (by a racing relay, or one that died
         # before its pull).
         with contextlib.suppress(DuplicateKeyError):
@@ -122,7 +128,7 @@ async def relay_pending(
     Only events pending for a while: the writer relays its own at once, and
     racing it would only spend positions.
     """
-    stale = datetime.now(UTC) - timedelta(seconds=stale_seconds)
+    stale = _now() - timedelta(seconds=stale_seconds)
     criteria = {
         "$or": [
             {"pending_events.0": {"$exists": True}, "pending_since": {"$lte": stale}},
@@ -142,7 +148,7 @@ async def read_outbox(store: MongoStore, *, after: int, limit: int) -> list[Noti
     # Positions up to the prune mark may be missing for good: no gap to wait for.
     mark = await store.counters.find_one({"_id": _PRUNED})
     expected = max(after, 0 if mark is None else int(mark["value"])) + 1
-    settled = datetime.now(UTC) - timedelta(seconds=GAP_SECONDS)
+    settled = _now() - timedelta(seconds=GAP_SECONDS)
     async for document in cursor:
         position = int(document["_id"])
         if position != expected and aware(document["recorded_at"]) > settled:
