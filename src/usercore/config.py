@@ -132,6 +132,9 @@ class Settings:
     event_max_attempts: int = attrs.field(default=10, validator=_positive)
     #: Delivered events are deleted this long after they occurred.
     event_retention_seconds: int = attrs.field(default=7 * 24 * 3600, validator=_positive)
+    #: A process delivers for a subscriber under a lease this long (renewed while
+    #: delivering); when the process dies, another takes over after at most this.
+    event_lease_seconds: int = attrs.field(default=30, validator=_positive)
     # Server.
     host: str = "127.0.0.1"
     port: int = attrs.field(default=8000, validator=_port)

@@ -187,6 +187,7 @@ class Container(containers.DeclarativeContainer):
         DeliveryPolicy,
         max_attempts=config.event_max_attempts,
         retention_seconds=config.event_retention_seconds,
+        lease_seconds=config.event_lease_seconds,
     )
     dispatcher = providers.Singleton(
         Dispatcher, log=event_log, subscribers=subscribers, clock=clock, policy=delivery_policy
