@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from usercore.adapters.sqlalchemy.database import SqlAlchemyDatabase
 from usercore.adapters.sqlalchemy.executors import Statement
-from usercore.adapters.sqlalchemy.outbox import outbox_steps
+from usercore.adapters.sqlalchemy.outbox import READING, outbox_steps
 from usercore.adapters.sqlalchemy.tables import event_subscribers, parked_events
 from usercore.adapters.sqlalchemy.tables import events as outbox
 from usercore.domain.events import DomainEvent
@@ -147,7 +147,11 @@ class SqlAlchemyEventLog(EventLog):
             await self._run.write_together(steps, unless_first_changed_nothing=False)
 
     async def read(self, *, after: int, limit: int) -> Sequence[Notification]:  # noqa: D102
-        rows = await self._run.fetch_all(_READ, {"after": after, "limit": limit})
+        params = {"after": after, "limit": limit}
+        if self._db.backend == "postgresql":
+            rows = await self._run.fetch_all_after([(READING, {})], _READ, params)
+        else:
+            rows = await self._run.fetch_all(_READ, params)
         to_domain = self._codec.event_to_domain
         return [Notification(row[0], to_domain(row[1:])) for row in rows]
 

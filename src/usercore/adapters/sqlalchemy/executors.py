@@ -91,6 +91,11 @@ class Executor(Protocol):
             How many rows the first write changed.
         """
 
+    async def fetch_all_after(
+        self, steps: Steps, statement: Statement, params: Mapping[str, Any]
+    ) -> Sequence[Row]:
+        """Every row ``statement`` selects, run after ``steps`` in one transaction."""
+
     async def ping(self) -> None:
         """Return when the database answers (and its schema is usable)."""
 
@@ -163,6 +168,24 @@ class ConnectionExecutor:
                 raise
             await conn.exec_driver_sql("COMMIT")
         return first
+
+    async def fetch_all_after(  # noqa: D102
+        self, steps: Steps, statement: Statement, params: Mapping[str, Any]
+    ) -> Sequence[Row]:
+        if not steps:
+            return await self.fetch_all(statement, params)
+        async with self._connect(write=True) as conn:
+            await conn.exec_driver_sql("BEGIN")
+            try:
+                for step, step_params in steps:
+                    await conn.execute(step.clause, step_params)
+                rows = (await conn.execute(statement.clause, params)).all()
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await conn.exec_driver_sql("ROLLBACK")
+                raise
+            await conn.exec_driver_sql("COMMIT")
+        return rows
 
     async def ping(self) -> None:  # noqa: D102
         async with self._connect(write=False) as conn:

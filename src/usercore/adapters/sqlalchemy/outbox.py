@@ -1,14 +1,20 @@
-"""The outbox rows a change writes in its own transaction, in commit order.
+"""The outbox rows a change writes in its own transaction, and reading them without gaps.
 
 A subscriber reads the outbox by position and remembers the last position it
-processed, so positions must become visible in the order they grow: an event
-committed later with a smaller position would never be read. SQLite has one
-writer at a time, so this holds by itself. On PostgreSQL every transaction
-that writes events first takes one transaction-scoped advisory lock, right
-before its outbox rows (after the user's row, so the lock is held only for
-the outbox inserts and the commit): positions are then handed out and
-committed one transaction after another. The same idea as eventsourcing's
-table lock on its notification log, kept as short as it can be.
+processed, so a reader must never see a position while a smaller one is
+still uncommitted: that event would be skipped for good. SQLite has one
+writer at a time, so this holds by itself.
+
+On PostgreSQL positions come from a sequence when the row is inserted, and
+transactions commit in any order. Every transaction that writes events takes
+a transaction-scoped advisory lock in **shared** mode right before its outbox
+rows, so writers never wait for each other (their commits still group); a
+reader takes the same lock in **exclusive** mode, in a transaction of its
+own, before it reads. It gets it once every writer that might hold a
+position has committed or rolled back (new writers wait behind it for the
+length of one indexed read), so everything it can see below the newest
+position is final. eventsourcing serialises the writers of its notification
+log with a table lock instead; here the brief exclusive turn is the reader's.
 """
 
 from __future__ import annotations
@@ -25,11 +31,10 @@ from usercore.domain.events import DomainEvent
 #: "usercore" in ASCII: the advisory lock key that orders outbox writes.
 OUTBOX_LOCK_KEY = 0x75736572636F7265
 
-_LOCK = Statement(
-    sa.select(
-        sa.func.pg_advisory_xact_lock(sa.literal_column(str(OUTBOX_LOCK_KEY), sa.BigInteger()))
-    )
-)
+_KEY = sa.literal_column(str(OUTBOX_LOCK_KEY), sa.BigInteger())
+_WRITING = Statement(sa.select(sa.func.pg_advisory_xact_lock_shared(_KEY)))
+#: A reader's turn: every writer holding a position has finished.
+READING = Statement(sa.select(sa.func.pg_advisory_xact_lock(_KEY)))
 _INSERT = Statement(outbox.insert(), column_keys=[c.name for c in outbox.c if c.name != "position"])
 
 
@@ -38,6 +43,6 @@ def outbox_steps(database: SqlAlchemyDatabase, events: Sequence[DomainEvent]) ->
     to_row = database.codec.event_to_row
     steps: list[tuple[Statement, dict[str, object]]] = []
     if database.backend == "postgresql":
-        steps.append((_LOCK, {}))
+        steps.append((_WRITING, {}))
     steps.extend((_INSERT, to_row(event)) for event in events)
     return steps

@@ -127,6 +127,22 @@ class PoolExecutor:
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise ConstraintViolationError(_violation_kind(exc), exc.constraint_name or "") from exc
 
+    async def fetch_all_after(  # noqa: D102
+        self, steps: Steps, statement: Statement, params: Mapping[str, Any]
+    ) -> Sequence[Row]:
+        before = [self._bind(step, step_params) for step, step_params in steps]
+        sql, args = self._bind(statement, params)
+
+        async def work(conn: Any, time_left: float) -> Sequence[Row]:
+            async with conn.transaction():
+                for step_sql, step_args in before:
+                    await conn.execute(step_sql, *step_args, timeout=time_left)
+                rows: Sequence[Row] = await conn.fetch(sql, *args, timeout=time_left)
+            return rows
+
+        rows: Sequence[Row] = await self._run(work)
+        return rows
+
     async def ping(self) -> None:  # noqa: D102
         await self._run(lambda conn, t: conn.execute("SELECT 1", timeout=t))
 
