@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql
 
 from usercore.adapters.sqlalchemy.database import SqlAlchemyDatabase
 from usercore.adapters.sqlalchemy.executors import ConstraintViolationError, Statement, Steps
-from usercore.adapters.sqlalchemy.outbox import outbox_steps
+from usercore.adapters.sqlalchemy.outbox import announcing, event_params, outbox_steps
 from usercore.adapters.sqlalchemy.tables import users
 from usercore.domain.email import Email
 from usercore.domain.errors import EmailTakenError, UserNotFoundError, VersionConflictError
@@ -33,6 +33,24 @@ _UPDATE = Statement(
     column_keys=[column.name for column in users.c if column.name != "id"],
 )
 _DELETE = Statement(users.delete().where(users.c.id == sa.bindparam("id")))
+# On PostgreSQL a change with one event is one statement (outbox.announcing):
+# the same three writes, their values as u_ parameters.
+_USER_VALUES: dict[str, Any] = {column.name: sa.bindparam(f"u_{column.name}") for column in users.c}
+_ANNOUNCED = {
+    _INSERT: announcing(users.insert().values(_USER_VALUES).returning(users.c.id)),
+    _UPDATE: announcing(
+        users.update()
+        .where(
+            users.c.id == sa.bindparam("u_where_id"),
+            users.c.version == sa.bindparam("u_where_version"),
+        )
+        .values({k: v for k, v in _USER_VALUES.items() if k != "id"})
+        .returning(users.c.id)
+    ),
+    _DELETE: announcing(
+        users.delete().where(users.c.id == sa.bindparam("u_id")).returning(users.c.id)
+    ),
+}
 _ROLE_ARRAY = postgresql.ARRAY(sa.Text())
 _MAX_CODE_POINT = 0x10FFFF
 _SURROGATES = range(0xD800, 0xE000)
@@ -43,8 +61,8 @@ class SqlAlchemyUserRepository(UserRepository):
 
     Every method is one SQL statement (two for a failed update, to tell a
     missing user from a stale version), so each is atomic on its own. A
-    change with events is one transaction: the user's row, then one outbox
-    row per event (see ``outbox.py``).
+    change with events is atomic with them: on PostgreSQL with one event one
+    statement, else one transaction (see ``outbox.py``).
     """
 
     def __init__(self, database: SqlAlchemyDatabase) -> None:
@@ -116,9 +134,13 @@ class SqlAlchemyUserRepository(UserRepository):
     async def _write(
         self, statement: Statement, params: dict[str, Any], events: Sequence[DomainEvent]
     ) -> int:
-        """Run one write; with events, in one transaction with their outbox rows."""
+        """Run one write; with events, atomically with their outbox rows."""
         if not events:
             return await self._run.execute(statement, params)
+        if len(events) == 1 and self._db.backend == "postgresql":
+            combined = {f"u_{name}": value for name, value in params.items()}
+            combined.update(event_params(self._db, events[0]))
+            return await self._run.execute(_ANNOUNCED[statement], combined)
         steps: Steps = [(statement, params), *outbox_steps(self._db, events)]
         return await self._run.write_together(steps, unless_first_changed_nothing=True)
 
