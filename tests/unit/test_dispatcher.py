@@ -173,11 +173,14 @@ async def test_connect_runs_hooks_for_what_the_block_committed(tmp_path: Path) -
     async def remember(event: DomainEvent) -> None:
         everything.append(event.type)
 
+    def welcome(event: UserRegistered) -> None:  # typed as the class it is registered for
+        registered.append(event)
+
     async with usercore.connect(
         "memory://",
         argon2_memory_kib=256,
         data_dir=tmp_path,
-        on={UserRegistered: registered.append, "*": remember},
+        on={UserRegistered: welcome, "*": remember},
     ) as core:
         user = await core.users.register(email="ada@example.com", password=PASSWORD)
         await core.users.update_profile(actor=user, name="Ada")

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Union
 
 from usercore.domain.events import EVENT_TYPES, DomainEvent
 from usercore.ports.events import EventSubscriber
 
-#: A hook: called with each event it asked for; may be a coroutine function.
-Hook = Callable[[DomainEvent], Union[Awaitable[None], None]]  # noqa: UP007 - runtime alias
+#: A hook: called with each event it asked for; may be a coroutine function. Its
+#: parameter may be typed as the event class it is registered for.
+Hook = Callable[..., Awaitable[None] | None]
 #: What ``on=`` maps: an event class (and its subclasses), a ``type`` name, or ``"*"`` (all).
-EventKey = Union[type[DomainEvent], str]  # noqa: UP007 - runtime alias
+EventKey = type[DomainEvent] | str
 
 
 class HookSubscriber(EventSubscriber):

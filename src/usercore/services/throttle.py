@@ -13,6 +13,7 @@ from usercore.domain.events import LoginThrottled
 from usercore.domain.ids import UserId
 from usercore.domain.throttle import ThrottlePolicy
 from usercore.ports.clock import Clock
+from usercore.ports.errors import StorageUnavailableError
 from usercore.ports.throttle import ThrottleStore
 from usercore.services import security
 from usercore.services.announce import Announcer
@@ -175,7 +176,11 @@ async def claim_attempt(
             event = announcer.make(
                 LoginThrottled, user_id=user_id, retry_after=exc.retry_after_seconds
             )
-            await announcer.announce([event])
+            try:
+                await announcer.announce([event])
+            except StorageUnavailableError:
+                # The refusal stands (429), whether or not its event was stored.
+                announcer.written([event])
         else:
             security.record(
                 SecurityEvent.LOGIN_THROTTLED, user_id=user_id, retry_after=exc.retry_after_seconds
