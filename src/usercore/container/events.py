@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from dependency_injector import providers
 
 from usercore.config import SettingsError
 from usercore.ports.events import EventSubscriber
+from usercore.services.hooks import EventKey, Hook, hook_subscribers
+
+if TYPE_CHECKING:
+    from usercore.container.core import Container
+
+
+def subscribe(container: Container, on: Mapping[EventKey, Hook | Iterable[Hook]]) -> None:
+    """Make ``on``'s hooks the in-process subscribers of ``container`` (before it starts).
+
+    Raises:
+        ValueError: A key names no event type.
+    """
+    container.hooks.override(providers.Object(hook_subscribers(on)))
 
 
 def webhook_urls(webhook_url: str | None) -> list[str]:

@@ -10,13 +10,13 @@ from contextlib import asynccontextmanager
 from typing import TypeVar
 
 import attrs
-from dependency_injector import providers
 
 from usercore.config import Settings
 from usercore.container.core import Container, build_container
+from usercore.container.events import subscribe
 from usercore.services.auth import AuthService
 from usercore.services.dispatch import Dispatcher
-from usercore.services.hooks import EventKey, Hook, hook_subscribers
+from usercore.services.hooks import EventKey, Hook
 from usercore.services.sessions import SessionService
 from usercore.services.tokens import TokenService
 from usercore.services.users import UserService
@@ -83,7 +83,7 @@ async def connect(
     """
     container = build_container(Settings.load({"database_url": database_url, **settings}))
     if on:
-        container.hooks.override(providers.Object(hook_subscribers(on)))
+        subscribe(container, on)
     await start_resources(container)
     delivering: asyncio.Task[None] | None = None
     try:
