@@ -15,8 +15,10 @@ from usercore.adapters.mongo import (
     MongoUserRepository,
 )
 from usercore.adapters.mongo import outbox as mongo_outbox
+from usercore.adapters.mongo import users as mongo_users
 from usercore.adapters.mongo.documents import user_key, user_to_document
 from usercore.adapters.mongo.outbox import event_to_document, relay_pending
+from usercore.ports.errors import StorageUnavailableError
 from usercore.testing import RecordFactory
 
 pytestmark = pytest.mark.mongo
@@ -92,3 +94,23 @@ async def test_a_reader_waits_at_a_fresh_gap_and_skips_an_old_one(
     later = datetime.now(UTC) + timedelta(seconds=mongo_outbox.GAP_SECONDS + 1)
     monkeypatch.setattr(mongo_outbox, "_now", lambda: later)
     assert [n.event for n in await log.read(after=first.position, limit=10)] == [third]
+
+
+async def test_a_deletion_whose_relay_failed_is_finished_later(
+    store: MongoStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make = RecordFactory()
+    user = make.user()
+    users = MongoUserRepository(store)
+    await users.add(user)
+
+    async def broken(*_: object) -> None:
+        raise StorageUnavailableError("mongodb", "connection lost")
+
+    monkeypatch.setattr(mongo_users, "relay_user", broken)
+    assert await users.delete(user.id)  # committed: the tombstone is written
+    assert await users.get(user.id) is None
+    assert await store.users.count_documents({}) == 1
+    monkeypatch.undo()
+    await relay_pending(store, stale_seconds=0)
+    assert await store.users.count_documents({}) == 0

@@ -117,8 +117,9 @@ class MongoUserRepository(UserRepository):
         key = user_key(user_id)
         with self._store.operation():
             await self._store.ready()
-            tombstone = pending(events) if events else {"$set": {}}
-            tombstone["$set"].update(deleted=True)
+            # Always stamped, so the relay finds the tombstone if this call dies.
+            tombstone = pending(events)
+            tombstone["$set"]["deleted"] = True
             found = await self._store.users.find_one_and_update(
                 {"_id": key, **LIVE}, tombstone, return_document=ReturnDocument.AFTER
             )
