@@ -138,3 +138,12 @@ async def test_webhook_urls_need_a_valid_secret(tmp_path: Path) -> None:
             "memory://", data_dir=tmp_path, webhook_url="http://127.0.0.1:9/x"
         ):
             pass
+
+
+async def test_two_urls_that_would_share_a_name_are_refused(tmp_path: Path) -> None:
+    urls = "https://hooks.example.com/in?a=1,https://hooks.example.com/in?a=2"
+    with pytest.raises(SettingsError, match="WEBHOOK_URL"):
+        async with usercore.connect(
+            "memory://", data_dir=tmp_path, webhook_url=urls, webhook_secret=SECRET
+        ):
+            pass

@@ -56,7 +56,15 @@ async def open_webhooks(
     except ValueError as exc:
         raise SettingsError("webhook_secret", str(exc)) from None
     async with httpx.AsyncClient(timeout=timeout_seconds, follow_redirects=False) as client:
-        yield [WebhookSender(url, secret=webhook_secret, client=client) for url in urls]
+        senders: list[EventSubscriber] = [
+            WebhookSender(url, secret=webhook_secret, client=client) for url in urls
+        ]
+        if len({sender.name for sender in senders}) != len(senders):
+            # The name keeps each one's place in the outbox: two can't share one.
+            raise SettingsError(
+                "webhook_url", "two URLs differ only in credentials, query or fragment"
+            )
+        yield senders
 
 
 def all_subscribers(

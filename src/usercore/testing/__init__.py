@@ -2,8 +2,9 @@
 
 Adapter authors prove their adapter behaves like ours by subclassing
 :class:`UserRepositoryContract`, :class:`SessionRepositoryContract`,
-:class:`ThrottleStoreContract`, :class:`EventLogContract` and
-:class:`UserLifecycleMachine` once each.
+:class:`ThrottleStoreContract`, :class:`EventLogContract`,
+:class:`UserLifecycleMachine` and ``event_machine.OutboxDeliveryMachine``
+once each.
 Needs the ``testing`` extra (hypothesis, pytest, pytest-asyncio).
 """
 
