@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -10,7 +13,7 @@ import usercore
 from usercore.adapters.memory import InMemoryEventLog, InMemoryStore
 from usercore.domain.events import DomainEvent, PasswordChanged, UserRegistered
 from usercore.domain.ids import UserId
-from usercore.ports.events import EventLog
+from usercore.ports.events import EventLog, Notification
 from usercore.services.dispatch import DeliveryPolicy, Dispatcher
 from usercore.services.hooks import HookSubscriber, hook_subscribers
 from usercore.testing import ManualClock, SequentialIds
@@ -188,3 +191,31 @@ async def test_connect_runs_hooks_for_what_the_block_committed(tmp_path: Path) -
     assert isinstance(event, UserRegistered)
     assert event.user_id == user.id
     assert everything == ["user.registered", "user.updated"]
+
+
+async def test_run_survives_a_failing_round_and_delivers_after_it() -> None:
+    kit = Kit()
+    await kit.log.append([kit.event()])
+    real_read = kit.log.read
+    calls = 0
+
+    async def read_failing_once(*, after: int, limit: int) -> Sequence[Notification]:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise KeyError("user.from_the_future")
+        return await real_read(after=after, limit=limit)
+
+    kit.log.read = read_failing_once  # type: ignore[method-assign]
+    receiver = Recorder()
+    task = asyncio.create_task(kit.dispatcher(receiver, poll_seconds=0.01).run())
+    try:
+        for _ in range(200):
+            if receiver.received:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert len(receiver.received) == 1

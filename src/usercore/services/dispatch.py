@@ -146,13 +146,19 @@ class Dispatcher:
         return done
 
     async def run(self) -> None:
-        """Deliver until cancelled; storage trouble is logged and retried."""
+        """Deliver until cancelled; storage trouble and other failures are logged and retried."""
         try:
             while True:
                 try:
                     done = await self.run_once()
                 except UserCoreError as exc:
                     log.warning("event delivery paused: %s", exc)
+                    done = 0
+                except Exception:
+                    # E.g. an event of a type this version does not know yet
+                    # (a newer server wrote it, mid-upgrade): never skip it, keep
+                    # trying, and say so; the task must not die silently.
+                    log.exception("event delivery failed; trying again")
                     done = 0
                 if not done:
                     await asyncio.sleep(self._policy.poll_seconds)
