@@ -6,6 +6,7 @@ import asyncio
 from datetime import timedelta
 
 import attrs
+import pytest
 
 from tests.integration.sqlalchemy.support import open_database, repositories_on
 from usercore.domain.events import DomainEvent
@@ -100,3 +101,30 @@ async def test_two_dispatchers_on_one_database_deliver_each_event_once(sql_url: 
     finally:
         await one.dispose()
         await two.dispose()
+
+
+async def test_a_failing_outbox_insert_undoes_the_users_change(sql_url: str) -> None:
+    # A reused event id breaks the outbox's unique index after the user's row
+    # was written: the transaction (or the one statement) must undo that row.
+    database = open_database(sql_url)
+    repos = repositories_on(database)
+    make = RecordFactory()
+    try:
+        user = make.user()
+        registered = make.registered(user)
+        await repos.users.add(user, events=[registered])
+        renamed = attrs.evolve(user, name="renamed", version=2)
+        reused = attrs.evolve(make.updated(renamed), id=registered.id)
+        for events in ([reused], [make.updated(renamed), reused]):
+            with pytest.raises(ValueError, match=r"breaks a storage constraint|already stored"):
+                await repos.users.update(renamed, expected_version=1, events=events)
+            assert await repos.users.get(user.id) == user
+        other = make.user()
+        with pytest.raises(ValueError, match=r"breaks a storage constraint|already stored"):
+            await repos.users.add(
+                other, events=[attrs.evolve(make.registered(other), id=registered.id)]
+            )
+        assert await repos.users.get(other.id) is None
+        assert [n.event for n in await repos.events.read(after=0, limit=10)] == [registered]
+    finally:
+        await database.dispose()
