@@ -131,6 +131,17 @@ class Settings:
     #: Seconds after a rotation during which the previous refresh token may be
     #: presented again (a client retrying a lost answer); 0: never, reuse revokes.
     refresh_reuse_interval_seconds: int = setting(0, read=whole(0, 300))
+    # Events: webhooks (comma-separated URLs, a whsec_ secret) and delivery.
+    webhook_url: str | None = setting(None, read=optional_text())
+    webhook_secret: str | None = setting(None, read=optional_text(), repr=False)
+    webhook_timeout_seconds: float = setting(10.0, read=positive_seconds())
+    #: Failed attempts at one event before it is parked (``usercore events failed``).
+    event_max_attempts: int = setting(10, read=whole(1))
+    #: Delivered events are deleted this long after they occurred.
+    event_retention_seconds: int = setting(7 * 24 * 3600, read=whole(1))
+    #: A process delivers for a subscriber under a lease this long (renewed while
+    #: delivering); when the process dies, another takes over after at most this.
+    event_lease_seconds: int = setting(30, read=whole(1))
     # Server.
     host: str = setting("127.0.0.1", read=text())
     port: int = setting(8000, read=whole(*_PORTS))

@@ -8,6 +8,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 import pytest
 
 from usercore.adapters.memory import (
+    InMemoryEventLog,
     InMemorySessionRepository,
     InMemoryStore,
     InMemoryThrottleStore,
@@ -15,11 +16,13 @@ from usercore.adapters.memory import (
 )
 from usercore.ports.throttle import ThrottleStore
 from usercore.testing import (
+    EventLogContract,
     Repositories,
     SessionRepositoryContract,
     ThrottleStoreContract,
     UserRepositoryContract,
 )
+from usercore.testing.event_machine import OutboxDeliveryMachine
 from usercore.testing.machine import UserLifecycleMachine
 from usercore.testing.throttle_machine import ThrottleStoreMachine
 
@@ -28,7 +31,9 @@ from usercore.testing.throttle_machine import ThrottleStoreMachine
 async def memory_repositories() -> AsyncIterator[Repositories]:
     store = InMemoryStore()
     yield Repositories(
-        users=InMemoryUserRepository(store), sessions=InMemorySessionRepository(store)
+        users=InMemoryUserRepository(store),
+        sessions=InMemorySessionRepository(store),
+        events=InMemoryEventLog(store),
     )
 
 
@@ -40,6 +45,10 @@ class MemoryBackend:
 
 
 class TestMemoryUsers(MemoryBackend, UserRepositoryContract):
+    pass
+
+
+class TestMemoryEvents(MemoryBackend, EventLogContract):
     pass
 
 
@@ -59,6 +68,14 @@ class MemoryMachine(UserLifecycleMachine):
 
 
 TestMemoryMachine = MemoryMachine.TestCase
+
+
+class MemoryDeliveryMachine(OutboxDeliveryMachine):
+    def open_repositories(self) -> AbstractAsyncContextManager[Repositories]:
+        return memory_repositories()
+
+
+TestMemoryDeliveryMachine = MemoryDeliveryMachine.TestCase
 
 
 @asynccontextmanager

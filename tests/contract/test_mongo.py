@@ -14,11 +14,13 @@ import pytest
 from tests.integration.mongo.support import mongo_repositories, mongo_throttle_store
 from usercore.ports.throttle import ThrottleStore
 from usercore.testing import (
+    EventLogContract,
     Repositories,
     SessionRepositoryContract,
     ThrottleStoreContract,
     UserRepositoryContract,
 )
+from usercore.testing.event_machine import OutboxDeliveryMachine
 from usercore.testing.machine import UserLifecycleMachine
 from usercore.testing.throttle_machine import ThrottleStoreMachine
 
@@ -33,6 +35,10 @@ class MongoBackend:
 
 
 class TestMongoUsers(MongoBackend, UserRepositoryContract):
+    pass
+
+
+class TestMongoEvents(MongoBackend, EventLogContract):
     pass
 
 
@@ -53,6 +59,14 @@ class MongoMachine(UserLifecycleMachine):
 
 
 TestMongoMachine = MongoMachine.TestCase
+
+
+class MongoDeliveryMachine(OutboxDeliveryMachine):
+    def open_repositories(self) -> AbstractAsyncContextManager[Repositories]:
+        return mongo_repositories()
+
+
+TestMongoDeliveryMachine = MongoDeliveryMachine.TestCase
 
 
 class MongoThrottleMachine(ThrottleStoreMachine):

@@ -21,11 +21,13 @@ from tests.integration.sqlalchemy.support import (
 )
 from usercore.ports.throttle import ThrottleStore
 from usercore.testing import (
+    EventLogContract,
     Repositories,
     SessionRepositoryContract,
     ThrottleStoreContract,
     UserRepositoryContract,
 )
+from usercore.testing.event_machine import OutboxDeliveryMachine
 from usercore.testing.machine import UserLifecycleMachine
 from usercore.testing.throttle_machine import ThrottleStoreMachine
 
@@ -65,6 +67,14 @@ class TestSqliteUsers(SqliteBackend, UserRepositoryContract):
     pass
 
 
+class TestSqliteEvents(SqliteBackend, EventLogContract):
+    pass
+
+
+class TestPostgresEvents(PostgresBackend, EventLogContract):
+    pass
+
+
 class TestSqliteSessions(SqliteBackend, SessionRepositoryContract):
     pass
 
@@ -100,6 +110,23 @@ def test_postgres_lifecycle_machine(postgres_url: str) -> None:
             return sql_repositories(postgres_url, empty_first=True)
 
     PostgresMachine.TestCase().runTest()
+
+
+def test_sqlite_delivery_machine(sqlite_template: Path, tmp_path: Path) -> None:
+    class SqliteDeliveryMachine(OutboxDeliveryMachine):
+        def open_repositories(self) -> AbstractAsyncContextManager[Repositories]:
+            return sql_repositories(fresh_sqlite(sqlite_template, tmp_path))
+
+    SqliteDeliveryMachine.TestCase().runTest()
+
+
+@pytest.mark.postgres
+def test_postgres_delivery_machine(postgres_url: str) -> None:
+    class PostgresDeliveryMachine(OutboxDeliveryMachine):
+        def open_repositories(self) -> AbstractAsyncContextManager[Repositories]:
+            return sql_repositories(postgres_url, empty_first=True)
+
+    PostgresDeliveryMachine.TestCase().runTest()
 
 
 def test_sqlite_throttle_machine(sqlite_template: Path, tmp_path: Path) -> None:

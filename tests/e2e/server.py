@@ -74,6 +74,8 @@ class Server:
     #: Every secret sent or received, for the test that greps the logs for them.
     secrets: set[str] = attrs.field(factory=set)
     has_admin: bool = False
+    #: The ``usercore serve`` process, for tests that kill it.
+    process: subprocess.Popen[bytes] | None = None
 
     def register(self, email: str, password: str = PASSWORD, **fields: object) -> dict[str, object]:
         response = self.client.post("/users", json={"email": email, "password": password, **fields})
@@ -176,7 +178,9 @@ def running_server(
     try:
         _wait_until_live(base_url, process, log_file)
         with httpx.Client(base_url=base_url, timeout=30, verify=False) as client:  # noqa: S501
-            server = Server(base_url, backend, log_file, env, client, has_admin=has_admin)
+            server = Server(
+                base_url, backend, log_file, env, client, has_admin=has_admin, process=process
+            )
             server.secrets.add(ADMIN_PASSWORD)
             yield server
     finally:

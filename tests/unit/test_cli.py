@@ -15,6 +15,7 @@ import pytest
 
 import usercore
 from usercore.container.storage import BACKENDS
+from usercore.domain.events import DomainEvent
 from usercore.entrypoints.cli import accounts
 from usercore.entrypoints.cli.main import main
 from usercore.ports.errors import MigrationError
@@ -259,3 +260,35 @@ def test_sessions_purge_deletes_ended_sessions_and_keeps_live_ones(
     )
     assert asyncio.run(stored(live))
     assert not asyncio.run(stored(ended))
+
+
+def refuse(event: DomainEvent) -> None:
+    raise RuntimeError("the mail server is down")
+
+
+def test_events_failed_lists_parked_events_and_retry_requeues_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = database_url(tmp_path)
+
+    async def register_with_a_failing_hook() -> str:
+        async with usercore.connect(
+            url, on={"user.registered": refuse}, event_max_attempts=1
+        ) as core:
+            user = await core.users.register(email="ada@example.com", password=PASSWORD)
+            return user.id.value
+
+    user_id = asyncio.run(register_with_a_failing_hook())
+    assert main(["events", "failed", "--database-url", url]) == 0
+    captured = capsys.readouterr()
+    [line] = captured.out.splitlines()
+    assert "user.registered" in line
+    assert f"user={user_id}" in line
+    assert f"subscriber=hook:{__name__}.refuse" in line
+    assert "attempts=1" in line
+    assert "the mail server is down" in line
+    assert "1 parked events" in captured.err
+    assert main(["events", "retry", "--database-url", url]) == 0
+    assert capsys.readouterr().out.strip() == "usercore: 1 parked events will be tried again"
+    assert main(["events", "failed", "--subscriber", "nobody", "--database-url", url]) == 0
+    assert capsys.readouterr().out == ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -33,6 +33,7 @@ from usercore.domain.errors import (
     VersionConflictError,
     WeakPasswordError,
 )
+from usercore.domain.events import DomainEvent
 from usercore.domain.ids import UserId
 from usercore.domain.listing import Page, UserQuery
 from usercore.domain.user import User
@@ -74,9 +75,9 @@ class FlakyUsers(InMemoryUserRepository):
         if self.down:
             raise StorageUnavailableError("flaky", "connection refused")
 
-    async def add(self, user: User) -> None:
+    async def add(self, user: User, *, events: Sequence[DomainEvent] = ()) -> None:
         self._check()
-        await super().add(user)
+        await super().add(user, events=events)
 
     async def get(self, user_id: UserId) -> User | None:
         self._check()

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 import pytest_asyncio
 
 from usercore.adapters.memory import (
+    InMemoryEventLog,
     InMemorySessionRepository,
     InMemoryStore,
     InMemoryThrottleStore,
@@ -28,7 +29,9 @@ class MyBackend:
     async def repositories(self):
         store = InMemoryStore()
         yield Repositories(
-            users=InMemoryUserRepository(store), sessions=InMemorySessionRepository(store)
+            users=InMemoryUserRepository(store),
+            sessions=InMemorySessionRepository(store),
+            events=InMemoryEventLog(store),
         )
 
 

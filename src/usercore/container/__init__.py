@@ -1,6 +1,7 @@
 """The composition root: builds services from settings, and the library's front door."""
 
 from usercore.container.core import Container, build_container
+from usercore.container.events import subscribe
 from usercore.container.facade import (
     UserCore,
     connect,
@@ -23,4 +24,5 @@ __all__ = [
     "rotate_signing_keys",
     "start_resources",
     "stop_resources",
+    "subscribe",
 ]

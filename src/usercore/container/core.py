@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import attrs
 from dependency_injector import containers, providers
@@ -13,6 +13,7 @@ from usercore.adapters.jwt import JwtAccessTokenSigner, JwtAccessTokenVerifier
 from usercore.adapters.system import SystemClock, Uuid7Factory
 from usercore.adapters.zxcvbn import ZxcvbnStrengthEstimator
 from usercore.config import Settings
+from usercore.container.events import all_subscribers, open_webhooks
 from usercore.container.keys import open_signing_keys
 from usercore.container.storage import (
     Storage,
@@ -23,8 +24,11 @@ from usercore.container.storage import (
 from usercore.container.throttle import open_throttle_secret, open_throttle_store
 from usercore.domain.passwords import PasswordPolicy
 from usercore.domain.throttle import ThrottlePolicy
+from usercore.ports.events import EventSubscriber
 from usercore.ports.throttle import ThrottleStore
+from usercore.services.announce import Announcer
 from usercore.services.auth import AuthService
+from usercore.services.dispatch import DeliveryPolicy, Dispatcher
 from usercore.services.passwords import PasswordRules
 from usercore.services.sessions import SessionService
 from usercore.services.throttle import LoginThrottle
@@ -115,6 +119,9 @@ class Container(containers.DeclarativeContainer):
     )
     user_repository = storage.provided.users
     session_repository = storage.provided.sessions
+    event_log = storage.provided.events
+    # Makes every event and stores those that go with no user write.
+    announcer = providers.Singleton(Announcer, clock=clock, ids=ids, log=event_log)
 
     # Login throttling: counts in the database's store, or in Redis when
     # throttle_url is set; keyed by an HMAC whose key is read (or, on first
@@ -154,9 +161,15 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         ids=ids,
         throttle=login_throttle,
+        announcer=announcer,
     )
     auth_service = providers.Singleton(
-        AuthService, users=user_repository, hasher=hasher, clock=clock, throttle=login_throttle
+        AuthService,
+        users=user_repository,
+        hasher=hasher,
+        clock=clock,
+        throttle=login_throttle,
+        announcer=announcer,
     )
 
     # Tokens. The keys are read (or, on first start, created) once, when first
@@ -189,9 +202,34 @@ class Container(containers.DeclarativeContainer):
         session_max_age_seconds=config.session_max_age_seconds,
         max_sessions=config.max_sessions,
         refresh_reuse_interval_seconds=config.refresh_reuse_interval_seconds,
+        announcer=announcer,
     )
     session_service = providers.Singleton(
-        SessionService, users=user_repository, sessions=session_repository, clock=clock
+        SessionService,
+        users=user_repository,
+        sessions=session_repository,
+        clock=clock,
+        announcer=announcer,
+    )
+
+    # Event delivery. ``hooks`` is what ``usercore.connect(on=...)`` (or a
+    # host application, by overriding it) subscribes in process.
+    hooks: providers.Provider[Sequence[EventSubscriber]] = providers.Object(())
+    webhooks: providers.Resource[list[EventSubscriber]] = providers.Resource(
+        open_webhooks,
+        webhook_url=config.webhook_url,
+        webhook_secret=config.webhook_secret,
+        timeout_seconds=config.webhook_timeout_seconds,
+    )
+    subscribers = providers.Singleton(all_subscribers, hooks=hooks, webhooks=webhooks)
+    delivery_policy = providers.Singleton(
+        DeliveryPolicy,
+        max_attempts=config.event_max_attempts,
+        retention_seconds=config.event_retention_seconds,
+        lease_seconds=config.event_lease_seconds,
+    )
+    dispatcher = providers.Singleton(
+        Dispatcher, log=event_log, subscribers=subscribers, clock=clock, policy=delivery_policy
     )
 
 

@@ -11,12 +11,14 @@ from urllib.parse import urlsplit
 import attrs
 
 from usercore.adapters.memory import (
+    InMemoryEventLog,
     InMemorySessionRepository,
     InMemoryStore,
     InMemoryThrottleStore,
     InMemoryUserRepository,
 )
 from usercore.config import SettingsError
+from usercore.ports.events import EventLog
 from usercore.ports.sessions import SessionRepository
 from usercore.ports.throttle import ThrottleStore
 from usercore.ports.users import UserRepository
@@ -43,13 +45,15 @@ BACKENDS = {
 class Storage:
     """The repositories of one backend, sharing its connections.
 
-    ``throttle`` defaults to a store in process memory for storage put
-    together by hand (tests); every backend here passes its own.
+    ``throttle`` defaults to a store in process memory, and ``events`` to an
+    outbox in process memory, for storage put together by hand (tests); every
+    backend here passes its own.
     """
 
     users: UserRepository
     sessions: SessionRepository
     throttle: ThrottleStore = attrs.field(factory=InMemoryThrottleStore)
+    events: EventLog = attrs.field(factory=lambda: InMemoryEventLog(InMemoryStore()))
 
 
 def backend_for(database_url: str) -> str:
@@ -94,6 +98,7 @@ def _memory_storage(options: StorageOptions) -> AbstractAsyncContextManager[Stor
             users=InMemoryUserRepository(store),
             sessions=InMemorySessionRepository(store),
             throttle=InMemoryThrottleStore(),
+            events=InMemoryEventLog(store),
         )
     )
 
@@ -127,6 +132,7 @@ def _mongo_client(
 async def _mongo_storage(options: StorageOptions) -> AsyncIterator[Storage]:
     client = _mongo_client(options)
     from usercore.adapters.mongo import (
+        MongoEventLog,
         MongoSessionRepository,
         MongoStore,
         MongoThrottleStore,
@@ -142,6 +148,7 @@ async def _mongo_storage(options: StorageOptions) -> AsyncIterator[Storage]:
             users=MongoUserRepository(store),
             sessions=MongoSessionRepository(store),
             throttle=MongoThrottleStore(store),
+            events=MongoEventLog(store),
         )
     finally:
         await client.close()
@@ -196,6 +203,7 @@ def check_sqlite_directory(database_url: str, data_dir: Path | None) -> None:
 @asynccontextmanager
 async def _sql_storage(options: StorageOptions) -> AsyncIterator[Storage]:
     from usercore.adapters.sqlalchemy import (
+        SqlAlchemyEventLog,
         SqlAlchemySessionRepository,
         SqlAlchemyThrottleStore,
         SqlAlchemyUserRepository,
@@ -209,6 +217,7 @@ async def _sql_storage(options: StorageOptions) -> AsyncIterator[Storage]:
             users=SqlAlchemyUserRepository(database),
             sessions=SqlAlchemySessionRepository(database),
             throttle=SqlAlchemyThrottleStore(database),
+            events=SqlAlchemyEventLog(database),
         )
     finally:
         await database.dispose()

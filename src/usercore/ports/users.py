@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from usercore.domain.email import Email
+from usercore.domain.events import DomainEvent
 from usercore.domain.ids import UserId
 from usercore.domain.listing import Page, UserQuery
 from usercore.domain.user import User
@@ -19,10 +20,16 @@ class UserRepository(Protocol):
 
     Each method is atomic: it is applied whole or not at all, and concurrent
     calls behave as if made one after another.
+
+    The writing methods take the domain events that announce the change
+    (``events``) and put them in the outbox (see ``usercore.ports.events``)
+    atomically with it: when the change is refused or fails, none of them is
+    written; when it is committed, all of them are, in the given order, after
+    every event committed before.
     """
 
-    async def add(self, user: User) -> None:
-        """Store a new user.
+    async def add(self, user: User, *, events: Sequence[DomainEvent] = ()) -> None:
+        """Store a new user, and ``events`` with it.
 
         Raises:
             EmailTakenError: Another stored user has the same (normalised)
@@ -53,8 +60,10 @@ class UserRepository(Protocol):
         """The user with this normalised email, or None when there is none."""
         ...
 
-    async def update(self, user: User, *, expected_version: int) -> None:
-        """Replace the stored user by ``user``, if it is still at ``expected_version``.
+    async def update(
+        self, user: User, *, expected_version: int, events: Sequence[DomainEvent] = ()
+    ) -> None:
+        """Replace the stored user if it is still at ``expected_version``; write ``events`` with it.
 
         Compare-and-set: of N concurrent updates from one version exactly one
         succeeds. ``user.version`` is stored as given (normally one more).
@@ -66,8 +75,8 @@ class UserRepository(Protocol):
         """
         ...
 
-    async def delete(self, user_id: UserId) -> bool:
-        """Delete the user and every session of theirs.
+    async def delete(self, user_id: UserId, *, events: Sequence[DomainEvent] = ()) -> bool:
+        """Delete the user and every session of theirs; write ``events`` if the user existed.
 
         Returns:
             True if the user existed.

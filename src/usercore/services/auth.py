@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import NoReturn
 
 from usercore.domain.email import Email
 from usercore.domain.errors import (
@@ -10,12 +11,14 @@ from usercore.domain.errors import (
     ValidationError,
     VersionConflictError,
 )
+from usercore.domain.events import LoginFailed
 from usercore.domain.passwords import PasswordHash, normalize_password
 from usercore.domain.user import User
 from usercore.ports.clock import Clock
 from usercore.ports.hashing import PasswordHasher
 from usercore.ports.users import UserRepository
 from usercore.services import security
+from usercore.services.announce import Announcer
 from usercore.services.arguments import text_of
 from usercore.services.passwords import check_password_length, verify_password
 from usercore.services.security import SecurityEvent
@@ -39,7 +42,9 @@ class AuthService:
         hasher: PasswordHasher,
         clock: Clock,
         throttle: LoginThrottle | None,
+        announcer: Announcer | None = None,
     ) -> None:
+        self._announcer = announcer if announcer is not None else Announcer(clock=clock)
         self._users = users
         self._hasher = hasher
         self._clock = clock
@@ -69,19 +74,24 @@ class AuthService:
             user = None
         if user is None:
             await verify_password(self._hasher, await self._dummy(), password)
+            # No user, so no event: one per guessed address would let anyone
+            # fill the outbox. The log line is the record.
             security.record(SecurityEvent.LOGIN_FAILED, reason="unknown_email")
             raise InvalidCredentialsError
         if not await verify_password(self._hasher, user.password_hash, password):
-            security.record(SecurityEvent.LOGIN_FAILED, user_id=user.id, reason="wrong_password")
-            raise InvalidCredentialsError
+            await self._failed(user, "wrong_password")
         if not user.is_active:
-            security.record(SecurityEvent.LOGIN_FAILED, user_id=user.id, reason="inactive")
-            raise InvalidCredentialsError
+            await self._failed(user, "inactive")
         if self._throttle is not None:
             await self._throttle.clear(email=user.email)
         if self._hasher.needs_rehash(user.password_hash):
             user = await self._rehash(user, password)
         return user
+
+    async def _failed(self, user: User, reason: str) -> NoReturn:
+        event = self._announcer.make(LoginFailed, user_id=user.id, reason=reason)
+        await self._announcer.announce([event])
+        raise InvalidCredentialsError
 
     async def _rehash(self, user: User, password: str) -> User:
         rehashed = user.with_rehashed_password(

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from usercore.domain.errors import SessionNotFoundError
+from usercore.domain.events import AllSessionsRevoked, SessionRevoked
 from usercore.domain.ids import UserId, parse_uuid
 from usercore.domain.sessions import Session
 from usercore.domain.user import User
 from usercore.ports.clock import Clock
 from usercore.ports.sessions import SessionRepository
 from usercore.ports.users import UserRepository
-from usercore.services import security
 from usercore.services._writes import apply_change
+from usercore.services.announce import Announcer
 from usercore.services.arguments import actor_of, text_of, user_id_of
 from usercore.services.policy import require_admin
-from usercore.services.security import SecurityEvent
+from usercore.services.user_events import single
 
 
 class SessionService:
@@ -26,7 +27,15 @@ class SessionService:
     their short lifetime (as RFC 7009 allows).
     """
 
-    def __init__(self, *, users: UserRepository, sessions: SessionRepository, clock: Clock) -> None:
+    def __init__(
+        self,
+        *,
+        users: UserRepository,
+        sessions: SessionRepository,
+        clock: Clock,
+        announcer: Announcer | None = None,
+    ) -> None:
+        self._announcer = announcer if announcer is not None else Announcer(clock=clock)
         self._users = users
         self._sessions = sessions
         self._clock = clock
@@ -62,9 +71,10 @@ class SessionService:
             or not await self._sessions.revoke(session_id, now=now)
         ):
             raise SessionNotFoundError(session_id)
-        security.record(
-            SecurityEvent.SESSION_REVOKED, user_id=actor.id, session_id=session_id, reason="user"
+        event = self._announcer.make(
+            SessionRevoked, user_id=actor.id, session_id=session_id, reason="user"
         )
+        await self._announcer.announce([event])
 
     async def revoke_all(self, *, actor: User) -> User:
         """Log out everywhere: end every session and access token of ``actor``, these included.
@@ -73,9 +83,7 @@ class SessionService:
             The user as stored after the change (at its next credential epoch).
         """
         actor = actor_of(actor)
-        user = await self._end_all(actor.id, known=actor)
-        security.record(SecurityEvent.ALL_SESSIONS_REVOKED, user_id=actor.id)
-        return user
+        return await self._end_all(actor.id, known=actor, actor_id=None)
 
     async def admin_revoke_all(self, *, actor: User, user_id: UserId | str) -> User:
         """End every session and access token of a user (administrators only).
@@ -86,9 +94,7 @@ class SessionService:
         """
         actor, user_id = actor_of(actor), user_id_of(user_id)
         require_admin(actor, "revoke_sessions")
-        user = await self._end_all(user_id, known=actor)
-        security.record(SecurityEvent.ALL_SESSIONS_REVOKED, user_id=user_id, actor_id=actor.id)
-        return user
+        return await self._end_all(user_id, known=actor, actor_id=actor.id)
 
     async def purge(self) -> int:
         """Delete the sessions that can never act again (revoked or expired).
@@ -98,13 +104,18 @@ class SessionService:
         """
         return await self._sessions.purge(now=self._clock.now())
 
-    async def _end_all(self, user_id: UserId, *, known: User) -> User:
+    async def _end_all(self, user_id: UserId, *, known: User, actor_id: UserId | None) -> User:
         now = self._clock.now()
         # The epoch decides: bumping it is what ends every token, in one
-        # compare-and-set write. Marking the rows revoked afterwards only
-        # tidies up (lists, purge); a crash between the two loses nothing.
-        user = await apply_change(
-            self._users, user_id, lambda user: user.with_sessions_revoked(now=now), known=known
+        # compare-and-set write (with its event). Marking the rows revoked
+        # afterwards only tidies up (lists, purge); a crash between loses nothing.
+        user, events = await apply_change(
+            self._users,
+            user_id,
+            lambda user: user.with_sessions_revoked(now=now),
+            known=known,
+            announce=single(self._announcer, AllSessionsRevoked, actor_id=actor_id),
         )
+        self._announcer.written(events)
         await self._sessions.revoke_all(user_id, now=now)
         return user

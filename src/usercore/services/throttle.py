@@ -9,11 +9,14 @@ from datetime import timedelta
 
 from usercore.domain.email import Email
 from usercore.domain.errors import ThrottledError, ValidationError
+from usercore.domain.events import LoginThrottled
 from usercore.domain.ids import UserId
 from usercore.domain.throttle import ThrottlePolicy
 from usercore.ports.clock import Clock
+from usercore.ports.errors import StorageUnavailableError
 from usercore.ports.throttle import ThrottleStore
 from usercore.services import security
+from usercore.services.announce import Announcer
 from usercore.services.security import SecurityEvent
 
 #: The shortest secret accepted: as long as the HMAC-SHA256 output.
@@ -150,9 +153,16 @@ class LoginThrottle:
 
 
 async def claim_attempt(
-    throttle: LoginThrottle | None, email: Email | str, *, user_id: UserId | None = None
+    throttle: LoginThrottle | None,
+    email: Email | str,
+    *,
+    user_id: UserId | None = None,
+    announcer: Announcer | None = None,
 ) -> None:
     """Claim one password check for ``email`` (see :meth:`LoginThrottle.claim`); log a refusal.
+
+    A refusal for a known user is announced as ``LoginThrottled`` (with
+    ``announcer``); one for an email that may have no account is only logged.
 
     Raises:
         ThrottledError: Inside the delay.
@@ -162,7 +172,17 @@ async def claim_attempt(
     try:
         await throttle.claim(email=email)
     except ThrottledError as exc:
-        security.record(
-            SecurityEvent.LOGIN_THROTTLED, user_id=user_id, retry_after=exc.retry_after_seconds
-        )
+        if user_id is not None and announcer is not None:
+            event = announcer.make(
+                LoginThrottled, user_id=user_id, retry_after=exc.retry_after_seconds
+            )
+            try:
+                await announcer.announce([event])
+            except StorageUnavailableError:
+                # The refusal stands (429), whether or not its event was stored.
+                announcer.written([event])
+        else:
+            security.record(
+                SecurityEvent.LOGIN_THROTTLED, user_id=user_id, retry_after=exc.retry_after_seconds
+            )
         raise

@@ -39,6 +39,8 @@ from datetime import datetime, timedelta
 import attrs
 
 from usercore.domain.errors import InvalidCredentialsError, InvalidTokenError, UserNotFoundError
+from usercore.domain.events import LoggedIn, RefreshTokenReused, SessionRevoked
+from usercore.domain.ids import UserId
 from usercore.domain.sessions import Session
 from usercore.domain.user import User
 from usercore.ports.clock import Clock, IdFactory
@@ -50,10 +52,9 @@ from usercore.ports.tokens import (
     PublicKeySet,
 )
 from usercore.ports.users import UserRepository
-from usercore.services import security
+from usercore.services.announce import Announcer
 from usercore.services.arguments import text_of, user_of
 from usercore.services.auth import AuthService
-from usercore.services.security import SecurityEvent
 
 #: Bytes of randomness in a refresh token's secret (256 bits).
 REFRESH_SECRET_BYTES = 32
@@ -125,7 +126,9 @@ class TokenService:
         session_max_age_seconds: int = 90 * 24 * 3600,
         max_sessions: int = 100,
         refresh_reuse_interval_seconds: int = 0,
+        announcer: Announcer | None = None,
     ) -> None:
+        self._announcer = announcer if announcer is not None else Announcer(clock=clock, ids=ids)
         self._users = users
         self._sessions = sessions
         self._auth = auth
@@ -190,6 +193,9 @@ class TokenService:
         except UserNotFoundError:
             # Deleted between the password check and now.
             raise InvalidCredentialsError from None
+        await self._announcer.announce(
+            [self._announcer.make(LoggedIn, user_id=user.id, session_id=session.id)]
+        )
         await self._end_sessions_over_cap(user, now)
         return TokenPair(
             access_token=self._access_token(user, session, now),
@@ -252,12 +258,7 @@ class TokenService:
         if any(_matches(token_hash, stored) for stored in known) and await self._sessions.revoke(
             session.id, now=self._clock.now()
         ):
-            security.record(
-                SecurityEvent.SESSION_REVOKED,
-                user_id=session.user_id,
-                session_id=session.id,
-                reason="logout",
-            )
+            await self._announce_revoked(session.user_id, session.id, "logout")
 
     async def authenticate(self, *, access_token: str) -> User:
         """The stored user an access token acts for.
@@ -323,9 +324,10 @@ class TokenService:
 
     async def _revoke_reused(self, session: Session, now: datetime) -> None:
         await self._sessions.revoke(session.id, now=now)
-        security.record(
-            SecurityEvent.REFRESH_TOKEN_REUSED, user_id=session.user_id, session_id=session.id
+        event = self._announcer.make(
+            RefreshTokenReused, user_id=session.user_id, session_id=session.id
         )
+        await self._announcer.announce([event])
 
     async def _end_sessions_over_cap(self, user: User, now: datetime) -> None:
         live = [
@@ -335,12 +337,13 @@ class TokenService:
         ]
         for oldest in live[: max(0, len(live) - self._max_sessions)]:
             if await self._sessions.revoke(oldest.id, now=now):
-                security.record(
-                    SecurityEvent.SESSION_REVOKED,
-                    user_id=user.id,
-                    session_id=oldest.id,
-                    reason="session_cap",
-                )
+                await self._announce_revoked(user.id, oldest.id, "session_cap")
+
+    async def _announce_revoked(self, user_id: UserId, session_id: str, reason: str) -> None:
+        event = self._announcer.make(
+            SessionRevoked, user_id=user_id, session_id=session_id, reason=reason
+        )
+        await self._announcer.announce([event])
 
     def _access_token(self, user: User, session: Session, now: datetime) -> str:
         claims = AccessClaims(

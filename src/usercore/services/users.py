@@ -9,6 +9,7 @@ import attrs
 
 from usercore.domain.email import Email
 from usercore.domain.errors import InvalidCredentialsError, UserNotFoundError, ValidationError
+from usercore.domain.events import PasswordChanged, UserDeleted
 from usercore.domain.ids import UserId
 from usercore.domain.listing import Page, UserQuery
 from usercore.domain.names import parse_name
@@ -20,6 +21,7 @@ from usercore.ports.hashing import PasswordHasher
 from usercore.ports.users import UserRepository
 from usercore.services import security
 from usercore.services._writes import apply_change
+from usercore.services.announce import Announcer
 from usercore.services.arguments import (
     actor_of,
     optional_flag_of,
@@ -48,6 +50,7 @@ from usercore.services.transfer import (
     SourceRecord,
     export_records,
 )
+from usercore.services.user_events import registered, single, updates
 
 
 @attrs.frozen
@@ -72,7 +75,9 @@ class UserService:
 
     Methods that act for someone take ``actor``: the stored user on whose
     behalf the call is made (load it fresh per request). Every change to a
-    user is one compare-and-set write of that user's record.
+    user is one compare-and-set write of that user's record, with the events
+    that announce it (``usercore.domain.events``) written in the same
+    transaction.
     """
 
     def __init__(
@@ -84,8 +89,10 @@ class UserService:
         clock: Clock,
         ids: IdFactory,
         throttle: LoginThrottle | None,
+        announcer: Announcer | None = None,
     ) -> None:
         self._users = users
+        self._announcer = announcer if announcer is not None else Announcer(clock=clock, ids=ids)
         self._hasher = hasher
         self._policy = policy
         self._clock = clock
@@ -141,7 +148,9 @@ class UserService:
         )
         if verified:
             user = user.with_admin_changes(now=user.created_at, is_verified=True)
-        await self._users.add(user)
+        events = [registered(self._announcer, user)]
+        await self._users.add(user, events=events)
+        self._announcer.written(events)
         return user
 
     def export_users(self) -> AsyncIterator[dict[str, Any]]:
@@ -238,13 +247,16 @@ class UserService:
         parsed_name = None if text is None else parse_name(text)
         version = version_of(expected_version)
         now = self._clock.now()
-        return await apply_change(
+        changed, events = await apply_change(
             self._users,
             actor.id,
             lambda user: user.with_profile(now=now, name=parsed_name),
             expected_version=version,
             known=actor,
+            announce=updates(self._announcer),
         )
+        self._announcer.written(events)
+        return changed
 
     async def change_email(self, *, actor: User, email: str, current_password: str) -> User:
         """Move one's login email, proven by the current password; the new email is unverified.
@@ -262,14 +274,14 @@ class UserService:
         parsed_email = Email.parse(text_of(email, "email"))
         verified = await self._reauthenticate(actor, current_password)
         now = self._clock.now()
-        changed = await apply_change(
+        changed, events = await apply_change(
             self._users,
             actor.id,
             lambda user: verified.still_holds(user).with_profile(now=now, email=parsed_email),
             known=actor,
+            announce=updates(self._announcer),
         )
-        if changed.email != actor.email:
-            security.record(SecurityEvent.EMAIL_CHANGED, user_id=actor.id)
+        self._announcer.written(events)
         return changed
 
     async def change_password(
@@ -291,13 +303,14 @@ class UserService:
             self._policy, self._hasher, new_password, email=actor.email, name=actor.name
         )
         now = self._clock.now()
-        changed = await apply_change(
+        changed, events = await apply_change(
             self._users,
             actor.id,
             lambda user: verified.still_holds(user).with_password(new_hash, now=now),
             known=actor,
+            announce=single(self._announcer, PasswordChanged),
         )
-        security.record(SecurityEvent.PASSWORD_CHANGED, user_id=actor.id)
+        self._announcer.written(events)
         return changed
 
     async def delete_self(self, *, actor: User, current_password: str) -> None:
@@ -308,15 +321,18 @@ class UserService:
         """
         actor = actor_of(actor)
         await self._reauthenticate(actor, current_password)
-        if await self._users.delete(actor.id):
-            security.record(SecurityEvent.USER_DELETED, user_id=actor.id)
+        events = [self._announcer.make(UserDeleted, user_id=actor.id)]
+        if await self._users.delete(actor.id, events=events):
+            self._announcer.written(events)
 
     async def _reauthenticate(self, actor: User, current_password: str) -> VerifiedPassword:
         # The login throttle's counter guards this check too: a stolen access
         # token is no way around it.
         current_password = text_of(current_password, "current_password")
         check_password_length(current_password, field="current_password")
-        await claim_attempt(self._throttle, actor.email, user_id=actor.id)
+        await claim_attempt(
+            self._throttle, actor.email, user_id=actor.id, announcer=self._announcer
+        )
         if not await verify_password(self._hasher, actor.password_hash, current_password):
             security.record(SecurityEvent.REAUTHENTICATION_FAILED, user_id=actor.id)
             raise InvalidCredentialsError
@@ -357,24 +373,22 @@ class UserService:
         verified = optional_flag_of(is_verified, "is_verified")
         version = version_of(expected_version)
         now = self._clock.now()
-        seen: list[User] = []  # the version the applied change was made from
-
-        def change(user: User) -> User:
-            seen[:] = [user]
-            return user.with_admin_changes(
+        changed, events = await apply_change(
+            self._users,
+            user_id,
+            lambda user: user.with_admin_changes(
                 now=now,
                 name=parsed_name,
                 email=parsed_email,
                 roles=parsed_roles,
                 is_active=active,
                 is_verified=verified,
-            )
-
-        changed = await apply_change(
-            self._users, user_id, change, expected_version=version, known=actor
+            ),
+            expected_version=version,
+            known=actor,
+            announce=updates(self._announcer, actor_id=actor.id),
         )
-        if seen:
-            _record_admin_changes(actor, seen[0], changed)
+        self._announcer.written(events)
         return changed
 
     async def admin_set_password(
@@ -403,12 +417,16 @@ class UserService:
             name=target.name,
         )
         now = self._clock.now()
-        changed = await apply_change(
-            self._users, user_id, lambda user: user.with_password(new_hash, now=now), known=target
+        changed, events = await apply_change(
+            self._users,
+            user_id,
+            lambda user: user.with_password(new_hash, now=now),
+            known=target,
+            announce=single(self._announcer, PasswordChanged, actor_id=actor.id),
         )
+        self._announcer.written(events)
         if self._throttle is not None:
             await self._throttle.clear(email=changed.email)
-        security.record(SecurityEvent.PASSWORD_CHANGED, user_id=user_id, actor_id=actor.id)
         return changed
 
     async def find_by_email(self, email: str) -> User | None:
@@ -430,21 +448,7 @@ class UserService:
         """
         actor, user_id = actor_of(actor), user_id_of(user_id)
         require_admin(actor, "delete_users")
-        if not await self._users.delete(user_id):
+        events = [self._announcer.make(UserDeleted, user_id=user_id, actor_id=actor.id)]
+        if not await self._users.delete(user_id, events=events):
             raise UserNotFoundError(user_id.value)
-        security.record(SecurityEvent.USER_DELETED, user_id=user_id, actor_id=actor.id)
-
-
-def _record_admin_changes(actor: User, before: User, after: User) -> None:
-    if after.roles != before.roles:
-        roles = sorted(role.name for role in after.roles)
-        security.record(
-            SecurityEvent.ROLES_CHANGED, user_id=after.id, actor_id=actor.id, roles=roles
-        )
-    if after.is_active != before.is_active:
-        security.record(
-            SecurityEvent.ACTIVE_CHANGED,
-            user_id=after.id,
-            actor_id=actor.id,
-            is_active=after.is_active,
-        )
+        self._announcer.written(events)

@@ -2,11 +2,14 @@
 
 Adapter authors prove their adapter behaves like ours by subclassing
 :class:`UserRepositoryContract`, :class:`SessionRepositoryContract`,
-:class:`ThrottleStoreContract` and :class:`UserLifecycleMachine` once each.
+:class:`ThrottleStoreContract`, :class:`EventLogContract`,
+:class:`UserLifecycleMachine` and ``event_machine.OutboxDeliveryMachine``
+once each.
 Needs the ``testing`` extra (hypothesis, pytest, pytest-asyncio).
 """
 
 from usercore.testing.contract import (
+    EventLogContract,
     RecordFactory,
     Repositories,
     SessionRepositoryContract,
@@ -21,6 +24,7 @@ from usercore.testing.doubles import (
 )
 
 __all__ = [
+    "EventLogContract",
     "FastTestHasher",
     "FixedStrengthEstimator",
     "ManualClock",

@@ -12,6 +12,7 @@ import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from usercore.adapters.mongo import (
+    MongoEventLog,
     MongoSessionRepository,
     MongoStore,
     MongoThrottleStore,
@@ -100,7 +101,11 @@ async def mongo_repositories() -> AsyncIterator[Repositories]:
     """Both mongo repositories over one fresh, migrated database."""
     async with mongo_database() as database:
         store = MongoStore(database)
-        yield Repositories(users=MongoUserRepository(store), sessions=MongoSessionRepository(store))
+        yield Repositories(
+            users=MongoUserRepository(store),
+            sessions=MongoSessionRepository(store),
+            events=MongoEventLog(store),
+        )
 
 
 @asynccontextmanager

@@ -24,7 +24,12 @@ from pymongo.errors import (
 from tests.contract.token_kit import token_kit
 from tests.integration.mongo.standins import FailingCollection, StandInDatabase
 from tests.integration.mongo.support import mongo_database
-from usercore.adapters.mongo import MongoSessionRepository, MongoStore, MongoUserRepository
+from usercore.adapters.mongo import (
+    MongoEventLog,
+    MongoSessionRepository,
+    MongoStore,
+    MongoUserRepository,
+)
 from usercore.adapters.mongo.documents import user_to_document
 from usercore.domain.errors import EmailTakenError, VersionConflictError
 from usercore.ports.errors import OutcomeUnknownError, StorageUnavailableError
@@ -230,7 +235,11 @@ async def test_a_refresh_whose_rotation_answer_was_lost_succeeds_and_the_session
     store: MongoStore,
 ) -> None:
     kit = token_kit(
-        Repositories(users=MongoUserRepository(store), sessions=MongoSessionRepository(store)),
+        Repositories(
+            users=MongoUserRepository(store),
+            sessions=MongoSessionRepository(store),
+            events=MongoEventLog(store),
+        ),
         now=NOW,
     )
     first = await kit.log_in()

@@ -16,6 +16,7 @@ from typing import cast
 import pytest
 
 from usercore.adapters.mongo import (
+    MongoEventLog,
     MongoSessionRepository,
     MongoStore,
     MongoUserRepository,
@@ -66,7 +67,11 @@ async def repositories(closed_port_url: str) -> AsyncIterator[Repositories]:
     client = mongo_client(closed_port_url, timeout_seconds=TIMEOUT)
     store = MongoStore(default_database(client), timeout_seconds=TIMEOUT)
     try:
-        yield Repositories(users=MongoUserRepository(store), sessions=MongoSessionRepository(store))
+        yield Repositories(
+            users=MongoUserRepository(store),
+            sessions=MongoSessionRepository(store),
+            events=MongoEventLog(store),
+        )
     finally:
         await client.close()
 

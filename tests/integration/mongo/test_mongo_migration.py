@@ -18,9 +18,11 @@ INDEXES = [
     "users.email_unique",
     "users.roles_id",
     "users.is_active_id",
+    "users.pending_since",
     "sessions.user_id_created_at",
     "sessions.expires_at_ttl",
     "login_throttle.expires_at_ttl",
+    "outbox.event_id_unique",
 ]
 
 

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from usercore.adapters.sqlalchemy import (
     ConnectSettings,
     SqlAlchemyDatabase,
+    SqlAlchemyEventLog,
     SqlAlchemySessionRepository,
     SqlAlchemyThrottleStore,
     SqlAlchemyUserRepository,
@@ -133,7 +134,8 @@ async def empty_postgres(url: str) -> None:
     try:
         await conn.execute(
             "DELETE FROM usercore_sessions; DELETE FROM usercore_users; "
-            "DELETE FROM usercore_login_throttle"
+            "DELETE FROM usercore_login_throttle; DELETE FROM usercore_events; "
+            "DELETE FROM usercore_event_subscribers; DELETE FROM usercore_events_parked"
         )
     finally:
         await conn.close()
@@ -149,7 +151,9 @@ def open_database(
 def repositories_on(database: SqlAlchemyDatabase) -> Repositories:
     """Both repositories over one database."""
     return Repositories(
-        users=SqlAlchemyUserRepository(database), sessions=SqlAlchemySessionRepository(database)
+        users=SqlAlchemyUserRepository(database),
+        sessions=SqlAlchemySessionRepository(database),
+        events=SqlAlchemyEventLog(database),
     )
 
 

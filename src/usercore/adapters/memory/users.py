@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from usercore.adapters.memory.store import InMemoryStore
 from usercore.domain.email import Email
 from usercore.domain.errors import EmailTakenError, UserNotFoundError, VersionConflictError
+from usercore.domain.events import DomainEvent
 from usercore.domain.ids import UserId
 from usercore.domain.listing import Page, UserQuery, user_page
 from usercore.domain.user import User
@@ -25,7 +26,9 @@ class InMemoryUserRepository(UserRepository):
     def __init__(self, store: InMemoryStore | None = None) -> None:
         self._store = store if store is not None else InMemoryStore()
 
-    async def add(self, user: User) -> None:  # noqa: D102 - documented by the port
+    async def add(  # noqa: D102 - documented by the port
+        self, user: User, *, events: Sequence[DomainEvent] = ()
+    ) -> None:
         store = self._store
         with store.lock:
             if user.email.value in store.ids_by_email:
@@ -35,6 +38,7 @@ class InMemoryUserRepository(UserRepository):
             store.users[user.id] = user
             store.ids_by_email[user.email.value] = user.id
             store.insert_user_id(user.id)
+            store.append_events(events)
 
     async def add_many(self, users: Sequence[User]) -> set[UserId]:  # noqa: D102
         store = self._store
@@ -62,7 +66,9 @@ class InMemoryUserRepository(UserRepository):
             user_id = store.ids_by_email.get(email.value)
             return None if user_id is None else store.users[user_id]
 
-    async def update(self, user: User, *, expected_version: int) -> None:  # noqa: D102
+    async def update(  # noqa: D102
+        self, user: User, *, expected_version: int, events: Sequence[DomainEvent] = ()
+    ) -> None:
         store = self._store
         with store.lock:
             stored = store.users.get(user.id)
@@ -76,10 +82,16 @@ class InMemoryUserRepository(UserRepository):
                 del store.ids_by_email[stored.email.value]
                 store.ids_by_email[user.email.value] = user.id
             store.users[user.id] = user
+            store.append_events(events)
 
-    async def delete(self, user_id: UserId) -> bool:  # noqa: D102
+    async def delete(  # noqa: D102
+        self, user_id: UserId, *, events: Sequence[DomainEvent] = ()
+    ) -> bool:
         with self._store.lock:
-            return self._store.remove_user(user_id)
+            if not self._store.remove_user(user_id):
+                return False
+            self._store.append_events(events)
+            return True
 
     async def list(self, query: UserQuery) -> Page[User]:  # noqa: D102
         store = self._store

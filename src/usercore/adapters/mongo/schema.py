@@ -16,10 +16,17 @@ from usercore.adapters.mongo.documents import Document
 USERS = "users"
 SESSIONS = "sessions"
 LOGIN_THROTTLE = "login_throttle"
+#: The event outbox (``_id`` is the position), its position counter, subscribers' progress.
+OUTBOX = "outbox"
+COUNTERS = "counters"
+#: Events appended with no user write, waiting for the relay (one document per append).
+APPENDED = "appended_events"
+EVENT_SUBSCRIBERS = "event_subscribers"
 #: One document, ``{"_id": "documents", "version": n}``: the shape stored documents have.
 SCHEMA = "usercore_schema"
 #: 2: credential epochs replace ``sessions_valid_after``; sessions keep their user agent.
-DOCUMENTS_VERSION = 2
+#: 3: the event outbox (its unique event id index).
+DOCUMENTS_VERSION = 3
 
 #: Enforces one account per normalised email; also serves ``get_by_email`` and
 #: the ``email_prefix`` range of listings.
@@ -30,6 +37,13 @@ USERS_INDEXES = (
     # Listing by role or activity walks these in ``_id`` order, the page order.
     IndexModel([("roles", ASCENDING), ("_id", ASCENDING)], name="roles_id"),
     IndexModel([("is_active", ASCENDING), ("_id", ASCENDING)], name="is_active_id"),
+    # The relay's search for events a crashed writer left pending.
+    IndexModel([("pending_since", ASCENDING)], name="pending_since", sparse=True),
+)
+
+OUTBOX_INDEXES = (
+    # An event relayed twice is stored once.
+    IndexModel([("id", ASCENDING)], name="event_id_unique", unique=True),
 )
 
 SESSIONS_INDEXES = (
@@ -58,6 +72,7 @@ INDEXES: Mapping[str, tuple[IndexModel, ...]] = {
     USERS: USERS_INDEXES,
     SESSIONS: SESSIONS_INDEXES,
     LOGIN_THROTTLE: LOGIN_THROTTLE_INDEXES,
+    OUTBOX: OUTBOX_INDEXES,
 }
 
 #: How long a passed schema check is trusted before it is made again: an index

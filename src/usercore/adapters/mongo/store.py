@@ -16,7 +16,11 @@ from pymongo.read_concern import ReadConcern
 from usercore.adapters.mongo.documents import Document, user_key
 from usercore.adapters.mongo.errors import BACKEND, may_have_applied, translated
 from usercore.adapters.mongo.schema import (
+    APPENDED,
+    COUNTERS,
     DOCUMENTS_VERSION,
+    EVENT_SUBSCRIBERS,
+    OUTBOX,
     SCHEMA_RECHECK_SECONDS,
     SESSIONS,
     USERS,
@@ -28,6 +32,9 @@ from usercore.domain.ids import UserId
 from usercore.ports.errors import OutcomeUnknownError, SchemaOutOfDateError, StorageUnavailableError
 
 T = TypeVar("T")
+
+#: Matches the users that exist: not a tombstone left by a deletion in progress.
+LIVE: Document = {"deleted": {"$ne": True}}
 
 
 class NotSeen(enum.Enum):
@@ -74,6 +81,10 @@ class MongoStore:
         self.schema_recheck_seconds = schema_recheck_seconds
         self.users = self.collection(USERS)
         self.sessions = self.collection(SESSIONS)
+        self.outbox = self.collection(OUTBOX)
+        self.counters = self.collection(COUNTERS)
+        self.appended = self.collection(APPENDED)
+        self.subscribers = self.collection(EVENT_SUBSCRIBERS)
         if not self.users.write_concern.acknowledged:
             raise ValueError("unacknowledged writes (w=0) cannot tell a refused write from done")
         self._schema = self.rechecked(self._check_schema)
@@ -169,5 +180,7 @@ class MongoStore:
 
     async def user_exists(self, user_id: UserId) -> bool:
         """Whether a user with this id is stored."""
-        found = await self.users.find_one({"_id": user_key(user_id)}, projection={"_id": True})
+        found = await self.users.find_one(
+            {"_id": user_key(user_id), **LIVE}, projection={"_id": True}
+        )
         return found is not None

@@ -2,6 +2,7 @@
 
 from usercore.adapters.sqlalchemy.database import SqlAlchemyDatabase, migrate
 from usercore.adapters.sqlalchemy.engine import ConnectSettings
+from usercore.adapters.sqlalchemy.events import SqlAlchemyEventLog
 from usercore.adapters.sqlalchemy.sessions import SqlAlchemySessionRepository
 from usercore.adapters.sqlalchemy.throttle import SqlAlchemyThrottleStore
 from usercore.adapters.sqlalchemy.users import SqlAlchemyUserRepository
@@ -9,6 +10,7 @@ from usercore.adapters.sqlalchemy.users import SqlAlchemyUserRepository
 __all__ = [
     "ConnectSettings",
     "SqlAlchemyDatabase",
+    "SqlAlchemyEventLog",
     "SqlAlchemySessionRepository",
     "SqlAlchemyThrottleStore",
     "SqlAlchemyUserRepository",

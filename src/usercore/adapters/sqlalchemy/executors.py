@@ -83,12 +83,31 @@ class Executor(Protocol):
     async def write_all(self, statement: Statement, params: Mapping[str, Any]) -> Sequence[Row]:
         """Run a write with ``RETURNING``; every row it returns."""
 
+    async def write_together(self, steps: Steps, *, unless_first_changed_nothing: bool) -> int:
+        """Run writes in one transaction: all of them are committed, or none.
+
+        With ``unless_first_changed_nothing`` the writes after the first run
+        only when the first changed a row (a compare-and-set that missed
+        writes nothing else).
+
+        Returns:
+            How many rows the first write changed.
+        """
+
+    async def fetch_all_after(
+        self, steps: Steps, statement: Statement, params: Mapping[str, Any]
+    ) -> Sequence[Row]:
+        """Every row ``statement`` selects, run after ``steps`` in one transaction."""
+
     async def ping(self) -> None:
         """Return when the database answers (and its schema is usable)."""
 
     async def dispose(self) -> None:
         """Close every connection kept open; the executor may still be used after."""
 
+
+#: Statements with their parameters, to run in order.
+Steps = Sequence[tuple[Statement, Mapping[str, Any]]]
 
 #: Opens a connection for one operation (``SqlAlchemyDatabase.connect``).
 Connector = Callable[..., contextlib.AbstractAsyncContextManager[AsyncConnection]]
@@ -137,6 +156,48 @@ class ConnectionExecutor:
                 return (await conn.execute(statement.clause, params)).all()
             except sa_exc.IntegrityError as exc:
                 raise ConstraintViolationError(*integrity_kind(exc)) from exc
+
+    async def write_together(  # noqa: D102
+        self, steps: Steps, *, unless_first_changed_nothing: bool
+    ) -> int:
+        first = 0
+        async with self._connect(write=True) as conn:
+            # The engine leaves transactions to us (autocommit): IMMEDIATE takes
+            # the write lock up front, as the migrations do.
+            await conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                for index, (statement, params) in enumerate(steps):
+                    changed = int((await conn.execute(statement.clause, params)).rowcount)
+                    if index == 0:
+                        first = changed
+                        if unless_first_changed_nothing and not changed:
+                            break
+            except BaseException as exc:
+                with contextlib.suppress(Exception):
+                    await conn.exec_driver_sql("ROLLBACK")
+                if isinstance(exc, sa_exc.IntegrityError):
+                    raise ConstraintViolationError(*integrity_kind(exc)) from exc
+                raise
+            await conn.exec_driver_sql("COMMIT")
+        return first
+
+    async def fetch_all_after(  # noqa: D102
+        self, steps: Steps, statement: Statement, params: Mapping[str, Any]
+    ) -> Sequence[Row]:
+        if not steps:
+            return await self.fetch_all(statement, params)
+        async with self._connect(write=True) as conn:
+            await conn.exec_driver_sql("BEGIN")
+            try:
+                for step, step_params in steps:
+                    await conn.execute(step.clause, step_params)
+                rows = (await conn.execute(statement.clause, params)).all()
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await conn.exec_driver_sql("ROLLBACK")
+                raise
+            await conn.exec_driver_sql("COMMIT")
+        return rows
 
     async def ping(self) -> None:  # noqa: D102
         async with self._connect(write=False) as conn:

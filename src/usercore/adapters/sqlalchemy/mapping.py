@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from usercore.domain.email import Email
+from usercore.domain.events import EVENT_TYPES, DomainEvent, event_facts
 from usercore.domain.ids import UserId
 from usercore.domain.passwords import PasswordHash
 from usercore.domain.roles import Role
@@ -132,6 +133,29 @@ class Codec:
             revoked_at=None if revoked_at is None else time_out(revoked_at),
             epoch=epoch,
             user_agent=user_agent,
+        )
+
+    def event_to_row(self, event: DomainEvent) -> dict[str, Any]:
+        """The outbox columns of ``event`` (all but ``position``); its own facts as JSON."""
+        return {
+            "id": event.id,
+            "type": event.type,
+            "schema_version": event.schema_version,
+            "user_id": event.user_id.value,
+            "actor_id": None if event.actor_id is None else event.actor_id.value,
+            "occurred_at": self.time_in(event.occurred_at),
+            "data": json.dumps(event_facts(event), ensure_ascii=False, sort_keys=True),
+        }
+
+    def event_to_domain(self, row: Any) -> DomainEvent:
+        """The event in ``row``: id, type, schema_version, user_id, actor_id, occurred_at, data."""
+        id_, type_, _schema_version, user_id, actor_id, occurred_at, data = row
+        return EVENT_TYPES[type_](
+            id=id_,
+            user_id=UserId(user_id),
+            actor_id=None if actor_id is None else UserId(actor_id),
+            occurred_at=self.time_out(occurred_at),
+            **json.loads(data),
         )
 
 

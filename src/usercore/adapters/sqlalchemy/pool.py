@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from usercore.adapters.sqlalchemy.connections import ConnectionPool, PoolClosedError
 from usercore.adapters.sqlalchemy.engine import ConnectSettings
 from usercore.adapters.sqlalchemy.errors import unavailable
-from usercore.adapters.sqlalchemy.executors import ConstraintViolationError, Row, Statement
+from usercore.adapters.sqlalchemy.executors import ConstraintViolationError, Row, Statement, Steps
 from usercore.ports.errors import OutcomeUnknownError
 
 #: Driver failures that mean "storage trouble" (server errors included:
@@ -129,6 +129,44 @@ class PoolExecutor:
             raise ConstraintViolationError(_violation_kind(exc), exc.constraint_name or "") from exc
         return rows
 
+    async def write_together(  # noqa: D102
+        self, steps: Steps, *, unless_first_changed_nothing: bool
+    ) -> int:
+        bound = [self._bind(statement, params) for statement, params in steps]
+
+        async def work(conn: Any, time_left: float) -> int:
+            first = 0
+            async with conn.transaction():
+                for index, (sql, args) in enumerate(bound):
+                    status: str = await conn.execute(sql, *args, timeout=time_left)
+                    if index == 0:
+                        first = int(status.rpartition(" ")[2])
+                        if unless_first_changed_nothing and not first:
+                            break
+            return first
+
+        try:
+            # A lost COMMIT may have applied the writes: read back or OutcomeUnknownError.
+            return int(await self._run(work, write=True))
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise ConstraintViolationError(_violation_kind(exc), exc.constraint_name or "") from exc
+
+    async def fetch_all_after(  # noqa: D102
+        self, steps: Steps, statement: Statement, params: Mapping[str, Any]
+    ) -> Sequence[Row]:
+        before = [self._bind(step, step_params) for step, step_params in steps]
+        sql, args = self._bind(statement, params)
+
+        async def work(conn: Any, time_left: float) -> Sequence[Row]:
+            async with conn.transaction():
+                for step_sql, step_args in before:
+                    await conn.execute(step_sql, *step_args, timeout=time_left)
+                rows: Sequence[Row] = await conn.fetch(sql, *args, timeout=time_left)
+            return rows
+
+        rows: Sequence[Row] = await self._run(work)
+        return rows
+
     async def ping(self) -> None:  # noqa: D102
         await self._run(lambda conn, t: conn.execute("SELECT 1", timeout=t))
 
@@ -225,8 +263,9 @@ def connect_options(settings: ConnectSettings, dialect: sa.Dialect) -> dict[str,
             raise ValueError("statement_cache_size must be a whole number") from None
     timeout = settings.timeout_seconds
     # Sessions need no reset between checkouts: every operation is one
-    # autocommit statement that opens no transaction, sets no session
-    # parameter, listens to nothing and takes no advisory lock.
+    # autocommit statement, or one transaction that ends before the
+    # connection goes back (its advisory lock with it); none sets a session
+    # parameter or listens to anything.
     return {
         **connect,
         "timeout": timeout,

@@ -85,6 +85,56 @@ login_throttle = sa.Table(
 sa.Index("ix_usercore_login_throttle_expires_at", login_throttle.c.expires_at)
 
 
+# The outbox. Positions are never reused (SQLite's AUTOINCREMENT, PostgreSQL's
+# sequence), so a subscriber's position stays meaningful after a prune.
+# No foreign key to users: a deleted user's events outlive them.
+POSITION = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+events = sa.Table(
+    "usercore_events",
+    metadata,
+    sa.Column("position", POSITION, primary_key=True, autoincrement=True),
+    sa.Column("id", KEY, nullable=False, unique=True),
+    sa.Column("type", sa.Text(), nullable=False),
+    sa.Column("schema_version", sa.Integer(), nullable=False),
+    sa.Column("user_id", KEY, nullable=False),
+    sa.Column("actor_id", KEY, nullable=True),
+    sa.Column("occurred_at", TIMESTAMP, nullable=False),
+    sa.Column("data", sa.Text(), nullable=False),
+    sqlite_autoincrement=True,
+)
+
+# Each subscriber's place in the outbox, and the lease on its delivery.
+event_subscribers = sa.Table(
+    "usercore_event_subscribers",
+    metadata,
+    sa.Column("subscriber", KEY, primary_key=True),
+    sa.Column("position", sa.BigInteger(), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("retry_at", TIMESTAMP, nullable=True),
+    sa.Column("lease_owner", sa.Text(), nullable=True),
+    sa.Column("lease_until", TIMESTAMP, nullable=True),
+)
+
+# Events a subscriber gave up on, with a copy of the event (the outbox may prune it).
+parked_events = sa.Table(
+    "usercore_events_parked",
+    metadata,
+    sa.Column("subscriber", KEY, primary_key=True),
+    sa.Column("event_id", KEY, primary_key=True),
+    sa.Column("position", sa.BigInteger(), nullable=False),
+    sa.Column("type", sa.Text(), nullable=False),
+    sa.Column("schema_version", sa.Integer(), nullable=False),
+    sa.Column("user_id", KEY, nullable=False),
+    sa.Column("actor_id", KEY, nullable=True),
+    sa.Column("occurred_at", TIMESTAMP, nullable=False),
+    sa.Column("data", sa.Text(), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("error", sa.Text(), nullable=False),
+    sa.Column("parked_at", TIMESTAMP, nullable=False),
+    sa.Column("retry_requested", sa.Boolean(), nullable=False),
+)
+
+
 def include_object_for(dialect_name: str) -> Callable[..., bool]:
     """An Alembic autogenerate filter for ``dialect_name``.
 

@@ -11,11 +11,13 @@ from sqlalchemy.dialects import postgresql
 
 from usercore.adapters.sqlalchemy.batches import get_many_statement, insert_statement
 from usercore.adapters.sqlalchemy.database import SqlAlchemyDatabase
-from usercore.adapters.sqlalchemy.executors import ConstraintViolationError, Statement
+from usercore.adapters.sqlalchemy.executors import ConstraintViolationError, Statement, Steps
+from usercore.adapters.sqlalchemy.outbox import announcing, event_params, outbox_steps
 from usercore.adapters.sqlalchemy.outcomes import NOT_SEEN, NotSeen, settle
 from usercore.adapters.sqlalchemy.tables import users
 from usercore.domain.email import Email
 from usercore.domain.errors import EmailTakenError, UserNotFoundError, VersionConflictError
+from usercore.domain.events import DomainEvent
 from usercore.domain.ids import UserId
 from usercore.domain.listing import Page, UserQuery, user_page
 from usercore.domain.user import User
@@ -34,6 +36,24 @@ _UPDATE = Statement(
     column_keys=[column.name for column in users.c if column.name != "id"],
 )
 _DELETE = Statement(users.delete().where(users.c.id == sa.bindparam("id")))
+# On PostgreSQL a change with one event is one statement (outbox.announcing):
+# the same three writes, their values as u_ parameters.
+_USER_VALUES: dict[str, Any] = {column.name: sa.bindparam(f"u_{column.name}") for column in users.c}
+_ANNOUNCED = {
+    _INSERT: announcing(users.insert().values(_USER_VALUES).returning(users.c.id)),
+    _UPDATE: announcing(
+        users.update()
+        .where(
+            users.c.id == sa.bindparam("u_where_id"),
+            users.c.version == sa.bindparam("u_where_version"),
+        )
+        .values({k: v for k, v in _USER_VALUES.items() if k != "id"})
+        .returning(users.c.id)
+    ),
+    _DELETE: announcing(
+        users.delete().where(users.c.id == sa.bindparam("u_id")).returning(users.c.id)
+    ),
+}
 _ROLE_ARRAY = postgresql.ARRAY(sa.Text())
 _MAX_CODE_POINT = 0x10FFFF
 _SURROGATES = range(0xD800, 0xE000)
@@ -43,13 +63,16 @@ class SqlAlchemyUserRepository(UserRepository):
     """Users in the ``usercore_users`` table.
 
     Every method is one SQL statement (two for a failed update, to tell a
-    missing user from a stale version), so each is atomic on its own.
+    missing user from a stale version), so each is atomic on its own. A
+    change with events is atomic with them: on PostgreSQL with one event one
+    statement, else one transaction (see ``outbox.py``).
 
     When the answer to ``add`` or ``update`` is lost after the statement was
     sent (the connection broke, the time ran out: it may have committed),
-    the row is read back: exactly what was written is success, a
-    conflicting write is ``EmailTakenError`` / ``VersionConflictError``,
-    neither is ``OutcomeUnknownError``. Other writes raise that unsettled.
+    the row is read back: exactly what was written is success (and its events
+    were written with it), a conflicting write is ``EmailTakenError`` /
+    ``VersionConflictError``, neither is ``OutcomeUnknownError``. Other
+    writes raise that unsettled.
     """
 
     def __init__(self, database: SqlAlchemyDatabase) -> None:
@@ -57,7 +80,9 @@ class SqlAlchemyUserRepository(UserRepository):
         self._run = database.executor
         self._codec = database.codec
 
-    async def add(self, user: User) -> None:  # noqa: D102 - documented by the port
+    async def add(  # noqa: D102 - documented by the port
+        self, user: User, *, events: Sequence[DomainEvent] = ()
+    ) -> None:
         row = self._codec.user_to_row(user)
 
         async def read_back() -> NotSeen | None:
@@ -68,7 +93,7 @@ class SqlAlchemyUserRepository(UserRepository):
             return NOT_SEEN
 
         try:
-            await self._run.execute(_INSERT, row)
+            await self._write(_INSERT, row, events)
         except OutcomeUnknownError as unknown:
             await settle(unknown, read_back)
         except ConstraintViolationError as exc:
@@ -102,7 +127,9 @@ class SqlAlchemyUserRepository(UserRepository):
         row = await self._run.fetch_one(_GET_BY_EMAIL, {"email": email.value})
         return None if row is None else self._codec.user_to_domain(row)
 
-    async def update(self, user: User, *, expected_version: int) -> None:  # noqa: D102
+    async def update(  # noqa: D102
+        self, user: User, *, expected_version: int, events: Sequence[DomainEvent] = ()
+    ) -> None:
         row = self._codec.user_to_row(user)
         del row["id"]
         row["where_id"] = user.id.value
@@ -119,7 +146,7 @@ class SqlAlchemyUserRepository(UserRepository):
             raise VersionConflictError(user.id.value, expected_version)
 
         try:
-            changed = await self._run.execute(_UPDATE, row)
+            changed = await self._write(_UPDATE, row, events)
         except OutcomeUnknownError as unknown:
             await settle(unknown, read_back)
             return
@@ -133,9 +160,11 @@ class SqlAlchemyUserRepository(UserRepository):
             raise UserNotFoundError(user.id.value)
         raise VersionConflictError(user.id.value, expected_version)
 
-    async def delete(self, user_id: UserId) -> bool:  # noqa: D102
+    async def delete(  # noqa: D102
+        self, user_id: UserId, *, events: Sequence[DomainEvent] = ()
+    ) -> bool:
         # Sessions go with the user: the foreign key cascades.
-        return await self._run.execute(_DELETE, {"id": user_id.value}) == 1
+        return await self._write(_DELETE, {"id": user_id.value}, events) == 1
 
     async def list(self, query: UserQuery) -> Page[User]:  # noqa: D102
         params = _filters(query, self._db.backend)
@@ -149,6 +178,19 @@ class SqlAlchemyUserRepository(UserRepository):
 
     async def ping(self) -> None:  # noqa: D102
         await self._db.ping()
+
+    async def _write(
+        self, statement: Statement, params: dict[str, Any], events: Sequence[DomainEvent]
+    ) -> int:
+        """Run one write; with events, atomically with their outbox rows."""
+        if not events:
+            return await self._run.execute(statement, params)
+        if len(events) == 1 and self._db.backend == "postgresql":
+            combined = {f"u_{name}": value for name, value in params.items()}
+            combined.update(event_params(self._db, events[0]))
+            return await self._run.execute(_ANNOUNCED[statement], combined)
+        steps: Steps = [(statement, params), *outbox_steps(self._db, events)]
+        return await self._run.write_together(steps, unless_first_changed_nothing=True)
 
 
 def prefix_range(prefix: str, *, nul_allowed: bool) -> tuple[str, str | None] | None:

@@ -1,4 +1,4 @@
-"""The ``usercore`` console script: serve, migrate, users, keys rotate, sessions purge."""
+"""The ``usercore`` console script: serve, migrate, users, keys, sessions, events."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from usercore.entrypoints.cli.accounts import (
     read_password,
     rotate_keys,
 )
+from usercore.entrypoints.cli.events import describe, failed_events, retry_events
 from usercore.entrypoints.cli.operators import (
     OPERATOR_COMMANDS,
     add_operator_commands,
@@ -90,6 +91,17 @@ def build_parser() -> argparse.ArgumentParser:
         "purge", help="delete revoked and expired sessions (the server does it hourly too)"
     )
     _database_flag(purge)
+
+    events = commands.add_parser("events", help="event delivery").add_subparsers(
+        dest="events_command", metavar="COMMAND", required=True
+    )
+    failed = events.add_parser("failed", help="list the events delivery gave up on (parked)")
+    failed.add_argument("--subscriber", help="only this subscriber's (e.g. webhook:https://...)")
+    _database_flag(failed)
+    retry = events.add_parser("retry", help="have the servers try parked events again")
+    retry.add_argument("--subscriber", help="only this subscriber's")
+    retry.add_argument("--event-id", dest="event_id", help="only this event")
+    _database_flag(retry)
     return parser
 
 
@@ -153,6 +165,8 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             f"and {records} stale login-throttle records"
         )
         return 0
+    if args.command == "events":
+        return _events(args, settings)
     parser.print_help()
     return 0
 
@@ -160,6 +174,18 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def _progress(line: str) -> None:
     # Flushed: an index build can take minutes, and the line says which.
     print(f"usercore: {line}", flush=True)
+
+
+def _events(args: argparse.Namespace, settings: Settings) -> int:
+    if args.events_command == "failed":
+        parked = asyncio.run(failed_events(settings, subscriber=args.subscriber))
+        for entry in parked:
+            print(describe(entry))
+        print(f"usercore: {len(parked)} parked events", file=sys.stderr)
+        return 0
+    marked = asyncio.run(retry_events(settings, subscriber=args.subscriber, event_id=args.event_id))
+    print(f"usercore: {marked} parked events will be tried again")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -12,7 +12,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
 import usercore
-from usercore.container import Container
+from usercore.container import Container, subscribe
 from usercore.domain.errors import UserCoreError
 from usercore.domain.user import User
 from usercore.entrypoints.http.controllers.operations import (
@@ -28,6 +28,7 @@ from usercore.entrypoints.http.observability import RequestObserver
 from usercore.entrypoints.http.openapi import COMPONENTS
 from usercore.entrypoints.http.problems import problem_response
 from usercore.entrypoints.http.wiring import AppServices
+from usercore.services.hooks import EventKey, Hook
 
 #: API.md: bodies over 64 KiB are refused (413) before any parsing or hashing.
 MAX_BODY_BYTES = 64 * 1024
@@ -35,13 +36,19 @@ MAX_BODY_BYTES = 64 * 1024
 __all__ = ["MAX_BODY_BYTES", "create_app"]
 
 
-def create_app(container: Container) -> Litestar:
+def create_app(
+    container: Container, *, on: Mapping[EventKey, Hook | Iterable[Hook]] | None = None
+) -> Litestar:
     """The usercore HTTP API as a Litestar app, serving the services of ``container``.
 
     The container's resources (storage clients, the hasher's pool) start and
     stop with the app's lifespan, so the app can be served by any ASGI server
-    or mounted inside another application.
+    or mounted inside another application. The app delivers events in the
+    background: to ``on``'s hooks (as in ``usercore.connect``) and the
+    configured webhooks.
     """
+    if on:
+        subscribe(container, on)
     services = AppServices(container, HttpMetrics())
 
     # One dependency for the services, and the actor resolved after it: Litestar

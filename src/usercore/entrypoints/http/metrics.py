@@ -1,4 +1,4 @@
-"""Prometheus metrics of the HTTP server: requests, latencies, logins and security events."""
+"""Prometheus metrics of the HTTP server: requests, latencies, logins, security events, events."""
 
 from __future__ import annotations
 
@@ -53,6 +53,12 @@ class HttpMetrics:
         )
         for event in SecurityEvent:
             self.security_events.labels(event=event.value)
+        self.event_deliveries = Counter(
+            "usercore_event_deliveries_total",
+            "Event delivery attempts, by subscriber and outcome (delivered, failed, parked).",
+            ("subscriber", "outcome"),
+            registry=self.registry,
+        )
         # The labelled children of each (method, route, status), found once.
         self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
@@ -74,6 +80,18 @@ class HttpMetrics:
     def login(self, *, success: bool) -> None:
         """Count one password login attempt."""
         self.logins.labels("success" if success else "failure").inc()
+
+    def delivered(self, subscriber: str) -> None:
+        """Count one event delivered to ``subscriber``."""
+        self.event_deliveries.labels(subscriber, "delivered").inc()
+
+    def failed(self, subscriber: str) -> None:
+        """Count one failed delivery attempt."""
+        self.event_deliveries.labels(subscriber, "failed").inc()
+
+    def parked(self, subscriber: str) -> None:
+        """Count one event given up on (``usercore events failed`` lists it)."""
+        self.event_deliveries.labels(subscriber, "parked").inc()
 
     def count_security_events(self) -> logging.Handler:
         """A logging handler that counts each security event line; attach it to their logger."""

@@ -15,6 +15,7 @@ from usercore.entrypoints.http.metrics import HttpMetrics
 from usercore.ports.errors import StorageUnavailableError
 from usercore.ports.tokens import AccessClaims
 from usercore.ports.users import UserRepository
+from usercore.services.dispatch import Dispatcher
 from usercore.services.security import SECURITY_LOGGER
 from usercore.services.sessions import SessionService
 from usercore.services.throttle import LoginThrottle
@@ -90,6 +91,7 @@ class AppServices:
         self.metrics = metrics
         self._purge_interval = purge_interval_seconds
         self._purging: asyncio.Task[None] | None = None
+        self._delivering: asyncio.Task[None] | None = None
         self._security_counter = metrics.count_security_events()
         self._users: UserService | None = None
         self._tokens: TokenIssuer | None = None
@@ -108,18 +110,35 @@ class AppServices:
             await start_resources(self.container)
             await self.users()
             await self.tokens()
+            # A bad webhook setting stops the server here, not later in a task.
+            await resolve(self.container.dispatcher())
         except StorageUnavailableError as exc:
             log.warning("storage unavailable at start-up; retrying on each request: %s", exc)
         self._purging = asyncio.create_task(self._purge_periodically())
+        self._delivering = asyncio.create_task(self._deliver_events())
 
     async def stop(self) -> None:
-        """Stop the periodic purge, then the container's resources."""
+        """Stop event delivery and the periodic purge, then the container's resources."""
         logging.getLogger(SECURITY_LOGGER).removeHandler(self._security_counter)
-        if self._purging is not None:
-            self._purging.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._purging
+        for task in (self._delivering, self._purging):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await stop_resources(self.container)
+
+    async def _deliver_events(self) -> None:
+        # Every process delivers; the per-subscriber leases make one of them
+        # deliver each event in the normal case (see services/dispatch.py).
+        while True:
+            try:
+                dispatcher: Dispatcher = await resolve(self.container.dispatcher())
+            except UserCoreError as exc:  # storage down at start-up: try again
+                log.warning("event delivery not started: %s", exc)
+                await asyncio.sleep(5)
+                continue
+            dispatcher.observer = self.metrics
+            await dispatcher.run()
 
     async def _purge_periodically(self) -> None:
         await asyncio.sleep(random.uniform(0, self._purge_interval))  # noqa: S311 - not a secret
@@ -128,12 +147,14 @@ class AppServices:
                 purged = await (await self.sessions()).purge()
                 throttle: LoginThrottle = await resolve(self.container.login_throttle())
                 forgotten = await throttle.purge()
+                dispatcher: Dispatcher = await resolve(self.container.dispatcher())
+                pruned = await dispatcher.prune()
             except UserCoreError as exc:  # storage down or not migrated: try next time
                 log.warning("purge skipped: %s", exc)
             else:
                 log.info(
-                    "purged ended sessions and stale throttle records",
-                    extra={"purged": purged, "throttle_records": forgotten},
+                    "purged ended sessions, stale throttle records and delivered events",
+                    extra={"purged": purged, "throttle_records": forgotten, "events": pruned},
                 )
             await asyncio.sleep(self._purge_interval)
 

@@ -7,11 +7,19 @@ from datetime import UTC, datetime, timedelta
 import attrs
 
 from usercore.domain.email import Email
+from usercore.domain.events import (
+    DomainEvent,
+    SessionRevoked,
+    UserDeleted,
+    UserRegistered,
+    UserUpdated,
+)
 from usercore.domain.ids import UserId
 from usercore.domain.passwords import PasswordHash
 from usercore.domain.roles import Role
 from usercore.domain.sessions import Session
 from usercore.domain.user import User
+from usercore.ports.events import EventLog
 from usercore.ports.sessions import SessionRepository
 from usercore.ports.users import UserRepository
 from usercore.testing.doubles import ManualClock, SequentialIds
@@ -24,10 +32,11 @@ EPOCH = datetime(2100, 3, 1, 12, 0, 0, 123000, tzinfo=UTC)
 
 @attrs.frozen
 class Repositories:
-    """The repositories of one backend, sharing its storage."""
+    """The repositories of one backend, sharing its storage (``events`` is its outbox)."""
 
     users: UserRepository
     sessions: SessionRepository
+    events: EventLog
 
 
 class RecordFactory:
@@ -60,6 +69,48 @@ class RecordFactory:
         if not is_active:
             user = user.with_admin_changes(now=self.clock.now(), is_active=False)
         return user
+
+    def registered(self, user: User) -> UserRegistered:
+        """The event announcing ``user``'s registration."""
+        return UserRegistered(
+            id=self._ids.new_id(),
+            user_id=user.id,
+            occurred_at=self.clock.now(),
+            email=user.email.value,
+            name=user.name,
+            roles=[role.name for role in user.roles],
+            is_verified=user.is_verified,
+        )
+
+    def updated(self, user: User, *, actor: User | None = None) -> UserUpdated:
+        """An event announcing that ``user`` (as given: after the change) was updated."""
+        return UserUpdated(
+            id=self._ids.new_id(),
+            user_id=user.id,
+            occurred_at=self.clock.now(),
+            actor_id=None if actor is None else actor.id,
+            fields=["name", "email"],
+            email=user.email.value,
+            name=user.name,
+            roles=[role.name for role in user.roles],
+            is_active=user.is_active,
+            is_verified=user.is_verified,
+        )
+
+    def deleted(self, user: User) -> UserDeleted:
+        """The event announcing ``user``'s deletion."""
+        return UserDeleted(id=self._ids.new_id(), user_id=user.id, occurred_at=self.clock.now())
+
+    def standalone(self, user: User, *, reason: str = "logout") -> DomainEvent:
+        """An event that goes with no user write (a session ending)."""
+        self.clock.advance(0.001)
+        return SessionRevoked(
+            id=self._ids.new_id(),
+            user_id=user.id,
+            occurred_at=self.clock.now(),
+            session_id=self._ids.new_id(),
+            reason=reason,
+        )
 
     def session(self, user: User, *, token_hash: str = "", ttl_seconds: float = 3600) -> Session:
         """A new live session of ``user``."""
