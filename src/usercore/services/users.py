@@ -25,7 +25,6 @@ from usercore.services.announce import Announcer
 from usercore.services.arguments import (
     actor_of,
     optional_flag_of,
-    optional_roles_of,
     optional_text_of,
     query_of,
     roles_of,
@@ -50,6 +49,7 @@ from usercore.services.transfer import (
     SourceRecord,
     export_records,
 )
+from usercore.services.user_admin import AdminUseCases
 from usercore.services.user_events import registered, single, updates
 
 
@@ -70,7 +70,7 @@ class VerifiedPassword:
         return user
 
 
-class UserService:
+class UserService(AdminUseCases):
     """The account use cases, with the same authorization rules as the HTTP API.
 
     Methods that act for someone take ``actor``: the stored user on whose
@@ -340,95 +340,6 @@ class UserService:
             await self._throttle.clear(email=actor.email)
         return VerifiedPassword(actor.password_hash)
 
-    async def admin_update(
-        self,
-        *,
-        actor: User,
-        user_id: UserId | str,
-        name: str | None = None,
-        email: str | None = None,
-        roles: Iterable[Role | str] | None = None,
-        is_active: bool | None = None,
-        is_verified: bool | None = None,
-        expected_version: int | None = None,
-    ) -> User:
-        """Change any managed field of a user (administrators only).
-
-        Deactivating a user voids every token they hold, for good.
-
-        Raises:
-            PermissionDeniedError: ``actor`` is not an administrator.
-            UserNotFoundError: No such user.
-            ValidationError: A malformed email or name.
-            EmailTakenError: Another account has the new email.
-            VersionConflictError: ``expected_version`` is not the stored version.
-        """
-        actor, user_id = actor_of(actor), user_id_of(user_id)
-        require_admin(actor, "update_users")
-        name, email = optional_text_of(name, "name"), optional_text_of(email, "email")
-        parsed_name = None if name is None else parse_name(name)
-        parsed_email = None if email is None else Email.parse(email)
-        parsed_roles = optional_roles_of(roles)
-        active = optional_flag_of(is_active, "is_active")
-        verified = optional_flag_of(is_verified, "is_verified")
-        version = version_of(expected_version)
-        now = self._clock.now()
-        changed, events = await apply_change(
-            self._users,
-            user_id,
-            lambda user: user.with_admin_changes(
-                now=now,
-                name=parsed_name,
-                email=parsed_email,
-                roles=parsed_roles,
-                is_active=active,
-                is_verified=verified,
-            ),
-            expected_version=version,
-            known=actor,
-            announce=updates(self._announcer, actor_id=actor.id),
-        )
-        self._announcer.written(events)
-        return changed
-
-    async def admin_set_password(
-        self, *, actor: User, user_id: UserId | str, new_password: str
-    ) -> User:
-        """Set a user's password as an administrator; every session and token of theirs ends.
-
-        The policy judges the password against that user's email and name.
-        Their login throttle is cleared, as a password reset clears it.
-
-        Raises:
-            PermissionDeniedError: ``actor`` is not an administrator.
-            UserNotFoundError: No such user.
-            WeakPasswordError: The policy refused the password.
-        """
-        actor, user_id = actor_of(actor), user_id_of(user_id)
-        require_admin(actor, "set_passwords")
-        target = await self._users.get(user_id)
-        if target is None:
-            raise UserNotFoundError(user_id.value)
-        new_hash = await check_new_password(
-            self._policy,
-            self._hasher,
-            text_of(new_password, "new_password"),
-            email=target.email,
-            name=target.name,
-        )
-        now = self._clock.now()
-        changed, events = await apply_change(
-            self._users,
-            user_id,
-            lambda user: user.with_password(new_hash, now=now),
-            known=target,
-            announce=single(self._announcer, PasswordChanged, actor_id=actor.id),
-        )
-        self._announcer.written(events)
-        if self._throttle is not None:
-            await self._throttle.clear(email=changed.email)
-        return changed
-
     async def find_by_email(self, email: str) -> User | None:
         """The stored user with this email (any spelling), for operator tools.
 
@@ -438,17 +349,3 @@ class UserService:
             ValidationError: A malformed email.
         """
         return await self._users.get_by_email(Email.parse(text_of(email, "email")))
-
-    async def admin_delete(self, *, actor: User, user_id: UserId | str) -> None:
-        """Delete a user and their sessions (administrators only).
-
-        Raises:
-            PermissionDeniedError: ``actor`` is not an administrator.
-            UserNotFoundError: No such user.
-        """
-        actor, user_id = actor_of(actor), user_id_of(user_id)
-        require_admin(actor, "delete_users")
-        events = [self._announcer.make(UserDeleted, user_id=user_id, actor_id=actor.id)]
-        if not await self._users.delete(user_id, events=events):
-            raise UserNotFoundError(user_id.value)
-        self._announcer.written(events)
