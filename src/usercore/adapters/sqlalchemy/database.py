@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -130,16 +131,19 @@ class SqlAlchemyDatabase:
 
     async def _migrate_embedded(self) -> None:
         _make_directory(self.settings)
-        async with self.engine.connect() as conn:
-            current = await conn.run_sync(schema.current_revisions)
-        if current == schema.head_revisions():
-            return
-        if self.settings.in_memory:
-            # The one shared connection is the database: migrate on it.
+        # Under the lock from the first connection on: a fresh file's switch
+        # to WAL (that connection's pragma) needs every other connection out.
+        async with _one_migration_at_a_time(self.settings):
             async with self.engine.connect() as conn:
-                await conn.run_sync(schema.upgrade)
-            return
-        await migrate(self.settings)
+                current = await conn.run_sync(schema.current_revisions)
+            if current == schema.head_revisions():
+                return
+            if self.settings.in_memory:
+                # The one shared connection is the database: migrate on it.
+                async with self.engine.connect() as conn:
+                    await conn.run_sync(schema.upgrade)
+                return
+            await _migrate(self.settings)
 
 
 _PRIVATE_DIRECTORY = 0o700
@@ -152,15 +156,46 @@ async def migrate(settings: ConnectSettings) -> None:
     Raises:
         StorageUnavailableError: The database can't be reached.
     """
-    engine = create_engine(settings, autocommit=False)
     try:
         _make_directory(settings)
+        async with _one_migration_at_a_time(settings):
+            await _migrate(settings)
+    except OSError as exc:  # the directory, the file or the lock can't be made
+        raise unavailable(settings.dialect, exc, timeout=settings.timeout_seconds) from exc
+
+
+async def _migrate(settings: ConnectSettings) -> None:
+    # Holding the migration lock (for SQLite files) is the caller's job.
+    engine = create_engine(settings, autocommit=False)
+    try:
         async with engine.begin() as conn:
             await conn.run_sync(schema.upgrade)
     except STORAGE_FAILURES as exc:
         raise unavailable(settings.dialect, exc, timeout=settings.timeout_seconds) from exc
     finally:
         await engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def _one_migration_at_a_time(settings: ConnectSettings) -> AsyncIterator[None]:
+    """Hold a lock file beside an SQLite database while migrating it.
+
+    Workers starting together on a fresh embedded file each migrate it; two
+    deferred transactions that both read then write deadlock in SQLite (one
+    gets "database is locked" after the busy timeout). Taken in turn, the
+    later migrations find the schema at head and change nothing. PostgreSQL
+    serialises migrations itself (DDL takes its locks in the transaction).
+    """
+    database = settings.url.database
+    if settings.dialect != "sqlite" or settings.in_memory or not database:
+        yield
+        return
+    descriptor = os.open(f"{database}.migrating", os.O_CREAT | os.O_RDWR, _PRIVATE_FILE)
+    try:
+        await asyncio.to_thread(fcntl.flock, descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock
 
 
 def _make_directory(settings: ConnectSettings) -> None:

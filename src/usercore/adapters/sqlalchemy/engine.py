@@ -148,9 +148,10 @@ def _sqlite_engine(settings: ConnectSettings, *, autocommit: bool) -> AsyncEngin
         **extra,
     )
     pragmas = (
+        # First: the switch to WAL below waits for other connections' locks.
+        f"PRAGMA busy_timeout={busy_ms}",
         "PRAGMA journal_mode=WAL",
         "PRAGMA foreign_keys=ON",
-        f"PRAGMA busy_timeout={busy_ms}",
         f"PRAGMA synchronous={settings.sqlite_synchronous.upper()}",
         # Reads through a shared memory map, not a read() per page per connection.
         "PRAGMA mmap_size=268435456",
