@@ -108,6 +108,22 @@ def _usercore_rows(count: int, password_hash: str) -> Iterator[tuple[object, ...
         yield (user_id, email, "", roles, True, True, password_hash, now, now, 1, 1)
 
 
+#: The columns of usercore's users table, in the order the bench's rows give them.
+USERCORE_COLUMNS = [
+    "id",
+    "email",
+    "name",
+    "roles",
+    "is_active",
+    "is_verified",
+    "password_hash",
+    "created_at",
+    "updated_at",
+    "version",
+    "credential_epoch",
+]
+
+
 async def load_usercore_users(dsn: str, count: int, password_hash: str) -> None:
     """Bulk-load ``count`` users plus one admin into usercore's (migrated) users table."""
     connection = await asyncpg.connect(dsn)
@@ -115,19 +131,7 @@ async def load_usercore_users(dsn: str, count: int, password_hash: str) -> None:
         await connection.copy_records_to_table(
             "usercore_users",
             records=_usercore_rows(count, password_hash),
-            columns=[
-                "id",
-                "email",
-                "name",
-                "roles",
-                "is_active",
-                "is_verified",
-                "password_hash",
-                "created_at",
-                "updated_at",
-                "version",
-                "credential_epoch",
-            ],
+            columns=USERCORE_COLUMNS,
         )
         await connection.execute("ANALYZE usercore_users")
     finally:

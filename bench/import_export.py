@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
-from bench.database import Postgres, create_database, database_name, drop_database
+from bench.database import USERCORE_COLUMNS, Postgres, create_database, database_name, drop_database
 
 import usercore
 from usercore.adapters.sqlalchemy import ConnectSettings, migrate
@@ -44,19 +44,6 @@ from usercore.domain.ids import uuid7_from_parts
 PASSWORD = "tangerine-Rocket-harbour-57-quietly"  # noqa: S105 - a benchmark fixture
 #: argon2id at m=1 MiB, t=1: what an import checks costs nothing; a login stays real.
 HASH_SETTINGS = {"argon2_memory_kib": 1024, "argon2_time_cost": 1}
-COLUMNS = [
-    "id",
-    "email",
-    "name",
-    "roles",
-    "is_active",
-    "is_verified",
-    "password_hash",
-    "created_at",
-    "updated_at",
-    "version",
-    "credential_epoch",
-]
 
 
 def write_file(path: Path, count: int, password_hash: str) -> None:
@@ -99,7 +86,9 @@ async def copy_floor(dsn: str, path: Path) -> float:
 
     connection = await asyncpg.connect(dsn)
     try:
-        await connection.copy_records_to_table("usercore_users", records=rows(), columns=COLUMNS)
+        await connection.copy_records_to_table(
+            "usercore_users", records=rows(), columns=USERCORE_COLUMNS
+        )
     finally:
         await connection.close()
     return time.perf_counter() - started
